@@ -1,3 +1,50 @@
+// The authorization server Worker: routes, a request id on every response, and a catch-all that
+// answers a bare server_error (nothing of an exception reaches the caller).
+import { Router, type IRequest } from "itty-router";
 import type { Env } from "./env";
+import { loadPolicy } from "./config/policy-store";
+import { buildMetadata } from "./handlers/metadata";
+import { handleTokenRequest } from "./handlers/token";
+import { ENDPOINT_PATHS, issuerPath, metadataPath } from "./http/endpoints";
+import { jsonNoStore, serverErrorResponse } from "./oauth/errors";
+import { loadSigningKeys } from "./tokens/signing-keys";
+
 export { SubjectShard } from "./revocation/subject-shard";
-export default { fetch: async () => new Response("ok") } satisfies ExportedHandler<Env>;
+
+type Args = [env: Env, ctx: ExecutionContext, requestId: string];
+
+function buildRouter(issuer: string) {
+  const base = issuerPath(issuer);
+  return Router<IRequest, Args>()
+    .get(metadataPath(issuer), async (_req, env) => {
+      const policy = await loadPolicy(env.CONFIG, env.ISSUER, Math.floor(Date.now() / 1000));
+      return publicJson(buildMetadata(env.ISSUER, policy.ok ? policy.value.doc : undefined));
+    })
+    .get(base + ENDPOINT_PATHS.jwks, async (_req, env) => {
+      const keys = await loadSigningKeys(env.AT_SIGNING_KEYS);
+      return new Response(keys.jwksJson, { headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" } });
+    })
+    .all(base + ENDPOINT_PATHS.token, (req, env, _ctx, requestId) => handleTokenRequest(req, env, requestId))
+    .all("*", () => jsonNoStore({ error: "not_found" }, 404));
+}
+
+const publicJson = (body: unknown) =>
+  new Response(JSON.stringify(body), { headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" } });
+
+let router: { issuer: string; instance: ReturnType<typeof buildRouter> } | undefined;
+
+export default {
+  async fetch(request, env, ctx) {
+    const requestId = crypto.randomUUID();
+    let response: Response;
+    try {
+      if (router?.issuer !== env.ISSUER) router = { issuer: env.ISSUER, instance: buildRouter(env.ISSUER) };
+      response = await router.instance.fetch(request, env, ctx, requestId);
+    } catch (error) {
+      console.error(JSON.stringify({ type: "ema.error", request_id: requestId, error: error instanceof Error ? error.name : "unknown" }));
+      response = serverErrorResponse();
+    }
+    response.headers.set("X-Request-Id", requestId);
+    return response;
+  },
+} satisfies ExportedHandler<Env>;

@@ -16,7 +16,6 @@ export interface TrustedIssuer {
   tenant?: string;
   default_resource?: string;
   max_assertion_lifetime_seconds?: number;
-  clock_skew_seconds?: number;
 }
 
 export interface McpResource {

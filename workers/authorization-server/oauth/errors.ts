@@ -68,6 +68,8 @@ export const REASONS = {
 
   issuer_not_trusted: { error: "invalid_grant", status: 400 },
   issuer_is_self: { error: "invalid_grant", status: 400 },
+  // Generic, unlike alg_not_allowed: naming it would confirm that the issuer is trusted.
+  alg_not_allowed_for_issuer: { error: "invalid_grant", status: 400 },
   tenant_mismatch: { error: "invalid_grant", status: 400 },
   kid_unknown: { error: "invalid_grant", status: 400 },
   key_ambiguous: { error: "invalid_grant", status: 400 },
@@ -83,7 +85,6 @@ export const REASONS = {
   not_yet_valid: { error: "invalid_grant", status: 400, public: "The assertion is not valid yet." },
   issued_in_future: { error: "invalid_grant", status: 400, public: "The assertion iat is in the future." },
   lifetime_too_long: { error: "invalid_grant", status: 400, public: "The assertion lifetime is too long." },
-  issued_too_long_ago: { error: "invalid_grant", status: 400, public: "The assertion was issued too long ago." },
   jti_invalid: { error: "invalid_grant", status: 400, public: "The assertion jti is empty or too long." },
   cnf_unsupported: { error: "invalid_grant", status: 400, public: "Sender-constrained assertions (cnf) are not supported." },
   authorization_details_unsupported: { error: "invalid_grant", status: 400, public: "authorization_details is not supported." },

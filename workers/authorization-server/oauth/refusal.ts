@@ -42,6 +42,7 @@ export type StructureRefusal =
 export type TrustRefusal =
   | { reason: "issuer_not_trusted" }
   | { reason: "issuer_is_self" }
+  | { reason: "alg_not_allowed_for_issuer"; alg: string }
   | { reason: "tenant_mismatch" }
   | { reason: "kid_unknown"; kid: string | null }
   | { reason: "key_ambiguous" }
@@ -59,7 +60,6 @@ export type ClaimRefusal =
   | { reason: "not_yet_valid"; nbf: number; now: number; skewSeconds: number }
   | { reason: "issued_in_future"; iat: number; now: number; skewSeconds: number }
   | { reason: "lifetime_too_long"; lifetime: number; max: number }
-  | { reason: "issued_too_long_ago"; age: number; max: number }
   | { reason: "jti_invalid" }
   | { reason: "cnf_unsupported" }
   | { reason: "authorization_details_unsupported" };
