@@ -1,6 +1,7 @@
 // A small deployment for end-to-end token tests: a real test IdP (or two), policy:v1 and client
 // records written to the real KV binding, and helpers that build ID-JAGs and call the Worker.
 import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import type { JWTPayload } from "jose";
 import type { ClientRecord, PolicyDoc } from "../../workers/lib/kv-records";
 import { hashClientSecret } from "../../workers/authorization-server/client/secret";
@@ -142,4 +143,41 @@ export async function setupWorld(): Promise<World> {
 export async function readError(res: Response): Promise<{ status: number; error: string; description: string }> {
   const body = await res.json<{ error: string; error_description: string }>();
   return { status: res.status, error: body.error, description: body.error_description };
+}
+
+/**
+ * Collects the Worker's audit lines (it runs in this isolate), so a test can assert the precise
+ * reason behind a generic wire error. Call once per file, in beforeAll.
+ */
+export function captureAudit(): Map<string, Record<string, any>> {
+  const events = new Map<string, Record<string, any>>();
+  const original = console.log;
+  console.log = (...args: unknown[]) => {
+    const line = args[0];
+    if (typeof line === "string" && line.startsWith('{"type":"ema.')) {
+      const event = JSON.parse(line);
+      if (event.request_id) events.set(event.request_id, event);
+      return;
+    }
+    original(...args);
+  };
+  return events;
+}
+
+/** Asserts an OAuth error response and the audit reason behind it; returns the wire body. */
+export async function expectRefusal(
+  res: Response,
+  audit: Map<string, Record<string, any>>,
+  expected: { status?: number; error: string; reason: string },
+): Promise<{ error: string; error_description: string }> {
+  const body = await res.json<{ error: string; error_description: string }>();
+  const event = audit.get(res.headers.get("x-request-id") ?? "");
+  expect({ status: res.status, error: body.error, reason: event?.reason }).toEqual({
+    status: expected.status ?? (expected.error === "invalid_client" ? 401 : 400),
+    error: expected.error,
+    reason: expected.reason,
+  });
+  expect(res.headers.get("cache-control")).toBe("no-store");
+  expect(body).not.toHaveProperty("access_token");
+  return body;
 }
