@@ -51,7 +51,7 @@ describe("request and transport", () => {
     { name: "two grant_type parameters", params: { grant_type: [JWT_BEARER, JWT_BEARER], assertion: "a.b.c" }, error: "invalid_request", reason: "duplicate_parameter" },
     { name: "a malformed scope parameter", params: { grant_type: JWT_BEARER, assertion: "a.b.c", scope: 'read "write"' }, error: "invalid_scope", reason: "scope_parameter_malformed" },
   ])("refuses $name", async ({ params, error, reason }) => {
-    await expectRefusal(await world.exchange(params), audit, { error, reason });
+    await expectRefusal(await world.exchange(params as Record<string, string | string[]>), audit, { error, reason });
   });
 
   it("refuses an assertion one byte over 16 KiB before any crypto or JWKS fetch, and passes the size check at exactly 16 KiB", async () => {

@@ -6,13 +6,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { generateKeyPair, exportJWK } from "jose";
 import type { TestProject } from "vitest/node";
 
-type Mode = "ok" | "status_500" | "hang" | "garbage" | "oversized" | "slow";
+type Mode = "ok" | "status_500" | "hang" | "garbage" | "oversized" | "slow" | "redirect";
 
 interface HostedIssuer {
   jwks: unknown;
   mode: Mode;
   delayMs: number;
   cacheControl: string | null;
+  /** "redirect" mode: where the JWKS request is sent (302). */
+  location?: string;
+  /** When set, served verbatim as both metadata documents instead of the generated one. */
+  metadata?: unknown;
   jwksFetches: number;
   metadataFetches: number;
 }
@@ -53,13 +57,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, origin: string)
     return send(res, 200, JSON.stringify({ jwksFetches: hosted.jwksFetches, metadataFetches: hosted.metadataFetches }));
   }
 
-  const hosted = parts[0] ? issuers.get(parts[0]) : undefined;
+  // RFC 8414 §3.1 path insertion: /.well-known/{name}/{id} is the metadata of issuer {origin}/{id}.
+  const inserted = parts[0] === ".well-known" && parts.length === 3;
+  const id = inserted ? parts[2] : parts[0];
+  const hosted = id ? issuers.get(id) : undefined;
   if (!hosted) return send(res, 404, '{"error":"not_found"}');
-  const rest = "/" + parts.slice(1).join("/");
+  const rest = inserted ? `/.well-known/${parts[1]}` : "/" + parts.slice(1).join("/");
   if (rest === "/.well-known/openid-configuration" || rest === "/.well-known/oauth-authorization-server") {
     hosted.metadataFetches++;
-    const issuer = `${origin}/${parts[0]}`;
-    return send(res, 200, JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token` }));
+    const issuer = `${origin}/${id}`;
+    const doc = hosted.metadata ?? { issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token` };
+    return send(res, 200, JSON.stringify(doc));
   }
   if (rest !== "/jwks") return send(res, 404, '{"error":"not_found"}');
 
@@ -74,6 +82,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, origin: string)
       return send(res, 200, "<html>not json", headers);
     case "oversized":
       return send(res, 200, JSON.stringify({ keys: [], pad: "x".repeat(256 * 1024) }), headers);
+    case "redirect":
+      return send(res, 302, "{}", { location: hosted.location ?? "/" });
     case "slow":
       await new Promise((r) => setTimeout(r, hosted.delayMs));
       return send(res, 200, JSON.stringify(hosted.jwks), headers);

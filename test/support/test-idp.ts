@@ -11,7 +11,7 @@ export interface TestKey {
   publicJwk: JsonWebKey & { kid: string; alg: string; use: string };
 }
 
-export type HostMode = "ok" | "status_500" | "hang" | "garbage" | "oversized" | "slow";
+export type HostMode = "ok" | "status_500" | "hang" | "garbage" | "oversized" | "slow" | "redirect";
 
 export async function makeKey(alg: "RS256" | "ES256", kid: string): Promise<TestKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
@@ -28,8 +28,10 @@ export interface TestIdp {
   sign(claims: JWTPayload, options?: { key?: TestKey; header?: Record<string, unknown> }): Promise<string>;
   /** Replaces the published key set (rotation). */
   publish(keys: TestKey[]): Promise<void>;
-  /** Changes how the host answers JWKS requests. */
-  setMode(mode: HostMode, extra?: { delayMs?: number; cacheControl?: string | null }): Promise<void>;
+  /** Changes how the host answers JWKS requests ("redirect" sends a 302 to `location`). */
+  setMode(mode: HostMode, extra?: { delayMs?: number; cacheControl?: string | null; location?: string }): Promise<void>;
+  /** Serves `doc` as the issuer's metadata (both well-known names) instead of the generated one. */
+  setMetadata(doc: unknown): Promise<void>;
   stats(): Promise<{ jwksFetches: number; metadataFetches: number }>;
 }
 
@@ -69,6 +71,9 @@ export async function createTestIdp(options: { cacheControl?: string } = {}): Pr
     },
     async setMode(mode, extra = {}) {
       await control(`/control/issuers/${created.id}`, "PATCH", { mode, ...extra });
+    },
+    async setMetadata(doc) {
+      await control(`/control/issuers/${created.id}`, "PATCH", { metadata: doc });
     },
     stats: () => control(`/control/issuers/${created.id}`, "GET"),
   };
