@@ -1,5 +1,6 @@
-// base64url without padding (RFC 7515 §2). Strict: a character outside the alphabet, or a length
-// that no encoding produces, is refused rather than silently skipped.
+// base64url without padding (RFC 7515 §2). A character outside the alphabet, padding, or a length
+// that no encoding produces is refused rather than skipped. (Unused trailing bits are not checked,
+// as atob ignores them; nothing here compares encodings, only decoded bytes.)
 
 const ALPHABET = /^[A-Za-z0-9_-]*$/;
 
