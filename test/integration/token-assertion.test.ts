@@ -1,7 +1,7 @@
 // Spec notes §11 "Structure and header", "Issuer and signature" and "Wrong token kinds presented as
 // the assertion", end to end with a real signing IdP served over loopback.
 import { SignJWT } from "jose";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { encodeBase64Url } from "../../workers/lib/base64url";
 import { createTestIdp, makeKey } from "../support/test-idp";
 import { captureAudit, expectRefusal, ISSUER, JWT_BEARER, setupWorld, type World } from "../support/world";
@@ -154,8 +154,14 @@ describe("issuer and signature", () => {
     expect((await redeem(await idp.sign(world.claims({ iss: idp.issuer }), { key: old }))).status).toBe(200);
     const next = await makeKey("RS256", "rsa-next");
     await idp.publish([next]);
-    expect((await redeem(await idp.sign(world.claims({ iss: idp.issuer }), { key: next }))).status).toBe(200);
-    await expectRefusal(await redeem(await idp.sign(world.claims({ iss: idp.issuer }), { key: old })), audit, { error: "invalid_grant", reason: "kid_unknown" });
+    // Past the 30 s refetch cool-down that began with the first fetch (the Worker shares this clock).
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 31_000 });
+    try {
+      expect((await redeem(await idp.sign(world.claims({ iss: idp.issuer }), { key: next }))).status).toBe(200);
+      await expectRefusal(await redeem(await idp.sign(world.claims({ iss: idp.issuer }), { key: old })), audit, { error: "invalid_grant", reason: "kid_unknown" });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("fails closed with 503 when the JWKS endpoint is down and nothing is cached", async () => {

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { generateKeyPair, exportJWK } from "jose";
 import type { TestProject } from "vitest/node";
 
-type Mode = "ok" | "status_500" | "hang" | "garbage" | "oversized" | "slow" | "redirect";
+type Mode = "ok" | "status_500" | "hang" | "garbage" | "oversized" | "slow" | "redirect" | "trickle";
 
 interface HostedIssuer {
   jwks: unknown;
@@ -82,8 +82,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, origin: string)
       return send(res, 200, "<html>not json", headers);
     case "oversized":
       return send(res, 200, JSON.stringify({ keys: [], pad: "x".repeat(256 * 1024) }), headers);
-    case "redirect":
-      return send(res, 302, "{}", { location: hosted.location ?? "/" });
+    case "redirect": // with the key set as body, so only the status says "not here"
+      return send(res, 302, JSON.stringify(hosted.jwks), { location: hosted.location ?? "/" });
+    case "trickle": // headers and the start of the body, then nothing: the deadline must cover the body
+      res.writeHead(200, { "content-type": "application/json", ...headers });
+      res.write('{"keys":[');
+      return;
     case "slow":
       await new Promise((r) => setTimeout(r, hosted.delayMs));
       return send(res, 200, JSON.stringify(hosted.jwks), headers);

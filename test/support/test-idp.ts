@@ -11,7 +11,7 @@ export interface TestKey {
   publicJwk: JsonWebKey & { kid: string; alg: string; use: string };
 }
 
-export type HostMode = "ok" | "status_500" | "hang" | "garbage" | "oversized" | "slow" | "redirect";
+export type HostMode = "ok" | "status_500" | "hang" | "garbage" | "oversized" | "slow" | "redirect" | "trickle";
 
 export async function makeKey(alg: "RS256" | "ES256", kid: string): Promise<TestKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
