@@ -99,11 +99,7 @@ describe("header", () => {
     const idp = await createTestIdp();
     const second = await makeKey("RS256", "rsa-2");
     await idp.publish([...idp.keys, second]);
-    await world.writePolicy({
-      ...world.policy,
-      issuers: [...world.policy.issuers, { id: "multi-key", issuer: idp.issuer, jwks_uri: idp.jwksUri, default_resource: world.policy.resources[0]!.resource }],
-      rules: [...world.policy.rules, { id: "multi-key", issuers: ["multi-key"], resources: [world.policy.resources[0]!.resource], scopes: "*" }],
-    });
+    await world.trust(idp, "multi-key");
     const token = await idp.sign(world.claims({ iss: idp.issuer }), { header: { kid: undefined } });
     await expectRefusal(await redeem(token), audit, { error: "invalid_grant", reason: "key_ambiguous" });
     const single = await world.assertion({}, { key: world.idp.keys[1], header: { kid: undefined } }); // the only EC key
@@ -145,11 +141,7 @@ describe("issuer and signature", () => {
 
   it("follows an IdP key rotation: a new kid verifies after refresh, a removed key no longer does", async () => {
     const idp = await createTestIdp();
-    await world.writePolicy({
-      ...world.policy,
-      issuers: [...world.policy.issuers, { id: "rotating", issuer: idp.issuer, jwks_uri: idp.jwksUri, default_resource: world.policy.resources[0]!.resource }],
-      rules: [...world.policy.rules, { id: "rotating", issuers: ["rotating"], resources: [world.policy.resources[0]!.resource], scopes: "*" }],
-    });
+    await world.trust(idp, "rotating");
     const old = idp.keys[0]!;
     expect((await redeem(await idp.sign(world.claims({ iss: idp.issuer }), { key: old }))).status).toBe(200);
     const next = await makeKey("RS256", "rsa-next");
@@ -167,11 +159,7 @@ describe("issuer and signature", () => {
   it("fails closed with 503 when the JWKS endpoint is down and nothing is cached", async () => {
     const idp = await createTestIdp();
     await idp.setMode("status_500");
-    await world.writePolicy({
-      ...world.policy,
-      issuers: [...world.policy.issuers, { id: "down", issuer: idp.issuer, jwks_uri: idp.jwksUri, default_resource: world.policy.resources[0]!.resource }],
-      rules: [...world.policy.rules, { id: "down", issuers: ["down"], resources: [world.policy.resources[0]!.resource], scopes: "*" }],
-    });
+    await world.trust(idp, "down");
     const res = await redeem(await idp.sign(world.claims({ iss: idp.issuer })));
     await expectRefusal(res, audit, { status: 503, error: "temporarily_unavailable", reason: "jwks_unavailable" });
     expect(res.headers.get("retry-after")).toBeTruthy();
@@ -179,16 +167,8 @@ describe("issuer and signature", () => {
 
   it("refuses a wrong or missing tenant for a tenant-pinned issuer, and keeps tenants apart", async () => {
     const idp = await createTestIdp();
-    const resource = world.policy.resources[0]!.resource;
-    await world.writePolicy({
-      ...world.policy,
-      issuers: [
-        ...world.policy.issuers,
-        { id: "tenant-a", issuer: idp.issuer, jwks_uri: idp.jwksUri, tenant: "a", default_resource: resource },
-        { id: "tenant-b", issuer: idp.issuer, jwks_uri: idp.jwksUri, tenant: "b", default_resource: resource },
-      ],
-      rules: [...world.policy.rules, { id: "tenant-a", issuers: ["tenant-a"], resources: [resource], scopes: ["read"] }, { id: "tenant-b", issuers: ["tenant-b"], resources: [resource], scopes: ["write"] }],
-    });
+    await world.trust(idp, "tenant-a", { issuer: { tenant: "a" }, scopes: ["read"] });
+    await world.trust(idp, "tenant-b", { issuer: { tenant: "b" }, scopes: ["write"] });
     const sign = (tenant?: string) => idp.sign(world.claims({ iss: idp.issuer, tenant, sub: "same-sub" }));
     await expectRefusal(await redeem(await sign("c")), audit, { error: "invalid_grant", reason: "tenant_mismatch" });
     await expectRefusal(await redeem(await sign(undefined)), audit, { error: "invalid_grant", reason: "tenant_mismatch" });

@@ -3,7 +3,7 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { JWTPayload } from "jose";
-import type { ClientRecord, PolicyDoc } from "../../workers/lib/kv-records";
+import type { ClientRecord, PolicyDoc, PolicyRule, TrustedIssuer } from "../../workers/lib/kv-records";
 import { hashClientSecret } from "../../workers/authorization-server/client/secret";
 import { forgetPolicyForTests } from "../../workers/authorization-server/config/policy-store";
 import { createTestIdp, makeKey, type TestIdp, type TestKey } from "./test-idp";
@@ -28,10 +28,17 @@ export interface World {
   /** POSTs a token request authenticated with HTTP Basic as CLIENT_ID (unless `auth: null`). */
   exchange(params: Record<string, string | string[]>, options?: { auth?: string | null; headers?: Record<string, string> }): Promise<Response>;
   writePolicy(doc: PolicyDoc): Promise<void>;
+  /** Adds a trusted issuer (by default for RESOURCE) and a rule granting it `scopes` there. */
+  trust(idp: TestIdp, id: string, options?: { issuer?: Partial<TrustedIssuer>; scopes?: PolicyRule["scopes"]; rule?: Partial<PolicyRule> }): Promise<void>;
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 export const basic = (id: string, secret: string) => `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
+
+/** A policy rule with its governance fields filled in. */
+export function rule(fields: Pick<PolicyRule, "id" | "resources" | "scopes"> & Partial<PolicyRule>): PolicyRule {
+  return { owner: "platform-team", approved_by: "security-team", reason: "test access", review_by: "2099-01-01", ...fields };
+}
 
 export function basePolicy(idp: TestIdp, otherIdp: TestIdp): PolicyDoc {
   return {
@@ -51,8 +58,8 @@ export function basePolicy(idp: TestIdp, otherIdp: TestIdp): PolicyDoc {
       { resource: OTHER_RESOURCE, name: "Other MCP", scopes: [{ name: "read" }] },
     ],
     rules: [
-      { id: "test-idp-mcp", issuers: ["test-idp"], resources: [RESOURCE], scopes: ["read", "write"] },
-      { id: "other-idp-mcp", issuers: ["other-idp"], resources: [RESOURCE, OTHER_RESOURCE], scopes: "*" },
+      rule({ id: "test-idp-mcp", issuers: ["test-idp"], resources: [RESOURCE], scopes: ["read", "write"] }),
+      rule({ id: "other-idp-mcp", issuers: ["other-idp"], resources: [RESOURCE, OTHER_RESOURCE], scopes: "*" }),
     ],
   };
 }
@@ -130,12 +137,19 @@ export async function setupWorld(): Promise<World> {
       });
     },
     async writePolicy(doc) {
-      world.policy = doc;
-      await env.CONFIG.put("policy:v1", JSON.stringify(doc));
+      world.policy = { ...doc, version: doc.version + 1 };
+      await env.CONFIG.put("policy:v1", JSON.stringify(world.policy));
       forgetPolicyForTests();
     },
+    async trust(trusted, id, options = {}) {
+      await world.writePolicy({
+        ...world.policy,
+        issuers: [...world.policy.issuers, { id, issuer: trusted.issuer, jwks_uri: trusted.jwksUri, default_resource: RESOURCE, ...options.issuer }],
+        rules: [...world.policy.rules, rule({ id, issuers: [id], resources: [RESOURCE], scopes: options.scopes ?? "*", ...options.rule })],
+      });
+    },
   };
-  await world.writePolicy(world.policy);
+  await world.writePolicy({ ...world.policy, version: 0 });
   return world;
 }
 

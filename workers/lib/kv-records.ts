@@ -16,12 +16,27 @@ export interface TrustedIssuer {
   tenant?: string;
   default_resource?: string;
   max_assertion_lifetime_seconds?: number;
+  /** The ID-JAG claim listing the subject's groups; default "groups". */
+  groups_claim?: string;
+}
+
+/** Step-up conditions on a sensitive scope. */
+export interface ScopeConditions {
+  amr_any_of?: string[];
+  max_auth_age_seconds?: number;
+}
+
+export interface ScopeDefinition {
+  name: string;
+  description?: string;
+  sensitive?: boolean;
+  conditions?: ScopeConditions;
 }
 
 export interface McpResource {
   resource: string;
   name: string;
-  scopes: { name: string; description?: string }[];
+  scopes: ScopeDefinition[];
   default_scopes?: string[];
   access_token_ttl_seconds?: number;
 }
@@ -30,13 +45,26 @@ export interface PolicyRule {
   id: string;
   description?: string;
   issuers?: string[];
+  /** Any of these IdP groups; absent → every subject of the rule's issuers. */
+  groups?: string[];
+  tenants?: string[];
+  email_domains?: string[];
+  clients?: string[];
   resources: string[];
   scopes: "*" | string[];
+  owner: string;
+  approved_by: string;
+  reason: string;
+  /** YYYY-MM-DD. */
+  review_by: string;
 }
 
 /** KV `policy:v1`. */
 export interface PolicyDoc {
   version: number;
+  pushed_at?: string;
+  pushed_by?: string;
+  rolled_back_from?: number;
   audience_aliases?: string[];
   issuers: TrustedIssuer[];
   resources: McpResource[];
@@ -68,6 +96,9 @@ export interface JwksRecord {
 
 export const KV_KEYS = {
   policy: "policy:v1",
+  /** Earlier versions, kept for `policy rollback` and audits. */
+  policyHistory: (version: number) => `policy:v1:history:${String(version).padStart(10, "0")}`,
+  policyHistoryPrefix: "policy:v1:history:",
   client: (clientId: string) => `client:v1:${clientId}`,
   /** KV keys are limited to 512 bytes, and issuers are attacker-chosen until trusted: hash them. */
   jwks: (issuerHash: string) => `jwks:v1:${issuerHash}`,

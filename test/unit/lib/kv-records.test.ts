@@ -4,7 +4,8 @@ import { checkPolicySemantics } from "../../../workers/lib/policy-check";
 import policyExample from "../../../kv-schemas/policy.v1.example.json";
 import clientExample from "../../../kv-schemas/client.v1.example.json";
 import jwksExample from "../../../kv-schemas/jwks.v1.example.json";
-import devPolicy from "../../../config/dev-policy.json";
+import examplePolicyYaml from "../../../config/policy.example.yaml?raw";
+import { parsePolicyText } from "../../../workers/lib/policy-file";
 
 const problems = (kind: RecordKind, value: unknown) => {
   const r = checkRecord(kind, value);
@@ -14,7 +15,7 @@ const problems = (kind: RecordKind, value: unknown) => {
 describe("KV record schemas", () => {
   it.each([
     ["policy", policyExample],
-    ["policy", devPolicy],
+    ["policy", { ...(parsePolicyText(examplePolicyYaml) as { value: object }).value, version: 1 }],
     ["client", clientExample],
     ["jwks", jwksExample],
   ] as const)("accepts the %s example", (kind, example) => {

@@ -123,3 +123,31 @@ export function checkAudience(claims: IdJagClaims, accepted: ReadonlySet<string>
 export function checkClientBinding(claims: IdJagClaims, clientId: string): Result<IdJagClaims, ClaimRefusal> {
   return claims.client_id === clientId ? ok(claims) : refuse({ reason: "client_id_mismatch" });
 }
+
+/** Enough for any real directory; bounds policy work on hostile input. */
+export const MAX_GROUPS = 1000;
+
+export interface SubjectAttributes {
+  groups: string[];
+  email?: string;
+  amr?: string[];
+}
+
+/**
+ * The claims group policy reads, from the verified payload: the issuer's groups claim (absent → no
+ * groups), `email`, `amr`. A wrongly typed one is refused rather than read as "no groups", so an
+ * IdP misconfiguration shows up instead of silently narrowing access.
+ */
+export function readSubjectAttributes(payload: Record<string, unknown>, groupsClaim: string): Result<SubjectAttributes, ClaimRefusal> {
+  const groups = payload[groupsClaim] ?? [];
+  if (!isStringArray(groups) || groups.length > MAX_GROUPS) return refuse({ reason: "claim_type_invalid", claim: groupsClaim });
+  if (payload.email !== undefined && typeof payload.email !== "string") return refuse({ reason: "claim_type_invalid", claim: "email" });
+  if (payload.amr !== undefined && !isStringArray(payload.amr)) return refuse({ reason: "claim_type_invalid", claim: "amr" });
+  return ok({
+    groups,
+    ...(payload.email !== undefined && { email: payload.email as string }),
+    ...(payload.amr !== undefined && { amr: payload.amr as string[] }),
+  });
+}
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");

@@ -21,6 +21,10 @@ export interface AuditEvent {
   resource?: string;
   scopes?: string[];
   policy_version?: number;
+  /** SHA-256 of the policy document as stored, so an auditor can match it to a file in git. */
+  policy_sha256?: string;
+  /** Sensitive scopes left out because a step-up condition failed. */
+  dropped_scopes?: { scope: string; condition: string }[];
   rules?: string[];
   access_token_jti?: string;
   access_token_exp?: number;

@@ -3,6 +3,7 @@
 // POLICY_REFRESH_SECONDS, so a pushed change reaches every location within that plus KV's own
 // edge cache (60 s). A broken or unreadable document never replaces the last good one.
 import { KV_KEYS, checkRecord, type PolicyDoc, type TrustedIssuer } from "../../lib/kv-records";
+import { sha256Base64Url } from "../../lib/digest";
 import { checkPolicySemantics } from "../../lib/policy-check";
 import { ok, refuse, type Result } from "../../lib/result";
 import { indexResources, type ResourceIndex } from "../assertion/resource";
@@ -15,6 +16,8 @@ export const POLICY_MAX_STALE_SECONDS = 600;
 
 export interface PolicySnapshot {
   doc: PolicyDoc;
+  /** SHA-256 (base64url) of the stored text. */
+  sha256: string;
   /** Trusted issuer entries by exact `iss` (several only for a multi-tenant IdP, one per tenant). */
   issuers: ReadonlyMap<string, readonly TrustedIssuer[]>;
   resources: ResourceIndex;
@@ -29,9 +32,10 @@ interface Cached {
 }
 let cached: Cached | undefined;
 
-export function buildSnapshot(doc: PolicyDoc, ownIssuer: string): PolicySnapshot {
+export function buildSnapshot(doc: PolicyDoc, ownIssuer: string, sha256: string): PolicySnapshot {
   return {
     doc,
+    sha256,
     issuers: groupBy(doc.issuers, (i) => i.issuer),
     resources: indexResources(doc.resources),
     audiences: new Set([ownIssuer, ...(doc.audience_aliases ?? [])]),
@@ -52,13 +56,19 @@ export async function loadPolicy(kv: KVNamespace, ownIssuer: string, now: number
     console.error(JSON.stringify({ type: "ema.config", problem: "policy_unavailable", detail }));
     return refuse({ reason: "config_unavailable", detail });
   };
-  let raw: unknown;
+  let text: string | null;
   try {
-    raw = await kv.get(KV_KEYS.policy, "json");
+    text = await kv.get(KV_KEYS.policy, "text");
   } catch {
     return fallback("kv_read_failed");
   }
-  if (raw === null) return fallback("policy_missing");
+  if (text === null) return fallback("policy_missing");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return fallback("policy_not_json");
+  }
   const checked = checkRecord("policy", raw);
   if (!checked.ok) return fallback("policy_schema_invalid");
   if (checkPolicySemantics(checked.value, ownIssuer).length > 0) return fallback("policy_semantics_invalid");
@@ -66,7 +76,7 @@ export async function loadPolicy(kv: KVNamespace, ownIssuer: string, now: number
     cached.loadedAt = now; // unchanged: keep the built indexes
     return ok(cached.snapshot);
   }
-  cached = { snapshot: buildSnapshot(checked.value, ownIssuer), loadedAt: now, issuer: ownIssuer };
+  cached = { snapshot: buildSnapshot(checked.value, ownIssuer, await sha256Base64Url(text)), loadedAt: now, issuer: ownIssuer };
   return ok(cached.snapshot);
 }
 

@@ -14,6 +14,7 @@ import {
   CLOCK_SKEW_SECONDS,
   DEFAULT_MAX_ASSERTION_LIFETIME_SECONDS,
   readIdJagClaims,
+  readSubjectAttributes,
   type IdJagClaims,
 } from "../assertion/claims";
 import { checkIdJagHeader } from "../assertion/header";
@@ -31,7 +32,7 @@ import { endpointUrl } from "../http/endpoints";
 import { readForm, type FormParams } from "../http/form";
 import { resolveVerificationKey } from "../jwks/cache";
 import type { Refusal } from "../oauth/refusal";
-import { applyPolicy } from "../policy/evaluate";
+import { applyPolicy, applyScopeConditions, type PolicySubject } from "../policy/evaluate";
 import { addressSubject, clientShardName, subjectString } from "../revocation/shard-key";
 import { mintAccessToken } from "../tokens/access-token";
 import { loadSigningKeys } from "../tokens/signing-keys";
@@ -41,6 +42,8 @@ export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 export const MAX_ASSERTION_BYTES = 16 * 1024;
 /** Used when a resource names no access-token lifetime (design.md). */
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 300;
+/** Okta's and most IdPs' name for the groups claim. */
+export const DEFAULT_GROUPS_CLAIM = "groups";
 
 /** The HTTP edge of the token endpoint: reads the clock once, answers, and writes the audit line. */
 export async function handleTokenRequest(request: Request, env: Env, requestId: string): Promise<Response> {
@@ -144,16 +147,32 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
     return refuse({ reason: "client_resource_not_allowed", resource: resource.value.resource });
   }
 
-  // 12. Policy and scope: policy-allowed ∩ ID-JAG scope ∩ requested scope.
-  const decision = applyPolicy(policy.value.doc.rules, issuer.value, resource.value);
+  // 12. Group policy and scope: rule-allowed ∩ ID-JAG scope ∩ requested scope, then the step-up
+  // conditions of sensitive scopes.
+  const attributes = readSubjectAttributes(jws.value.payload, issuer.value.groups_claim ?? DEFAULT_GROUPS_CLAIM);
+  if (!attributes.ok) return attributes;
+  const subject: PolicySubject = {
+    issuer: issuer.value,
+    clientId: client.client_id,
+    groups: attributes.value.groups,
+    ...(claims.tenant !== undefined && { tenant: claims.tenant }),
+    ...(attributes.value.email !== undefined && { email: attributes.value.email }),
+    ...(attributes.value.amr !== undefined && { amr: attributes.value.amr }),
+    ...(claims.auth_time !== undefined && { authTime: claims.auth_time }),
+  };
   audit.policy_version = policy.value.doc.version;
+  audit.policy_sha256 = policy.value.sha256;
+  const decision = applyPolicy(policy.value.doc.rules, subject, resource.value);
   if (!decision.ok) return decision;
   audit.rules = decision.value.ruleIds;
   const assertionScopes = claims.scope === undefined ? undefined : parseScope(claims.scope);
   if (assertionScopes === undefined && claims.scope !== undefined) return refuse({ reason: "scope_malformed" });
-  const granted = intersectScopes(resource.value, { allowed: decision.value.allowed, assertion: assertionScopes, requested: shape.value.scopes });
-  if (!granted.ok) return granted;
-  audit.scopes = granted.value;
+  const intersected = intersectScopes(resource.value, { allowed: decision.value.allowed, assertion: assertionScopes, requested: shape.value.scopes });
+  if (!intersected.ok) return intersected;
+  const { granted, dropped } = applyScopeConditions(resource.value, intersected.value, subject, now);
+  if (dropped.length > 0) audit.dropped_scopes = dropped;
+  if (granted.length === 0) return refuse({ reason: "scope_empty" });
+  audit.scopes = granted;
 
   // 10. Revocation and single use, in one atomic SubjectShard call (plus the client assertion's jti).
   const spent = await spendOnce(env, claims, authenticated.value, now);
@@ -168,7 +187,7 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
       sub: claims.sub,
       clientId: client.client_id,
       resource: resource.value.resource,
-      scopes: granted.value,
+      scopes: granted,
       ttlSeconds: ttl,
       ...(claims.auth_time !== undefined && { authTime: claims.auth_time }),
       ...(claims.tenant !== undefined && { tenant: claims.tenant }),
@@ -179,7 +198,7 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
   );
   audit.access_token_jti = minted.jti;
   audit.access_token_exp = minted.exp;
-  return ok({ access_token: minted.token, token_type: "Bearer", expires_in: ttl, scope: granted.value.join(" "), resource: resource.value.resource });
+  return ok({ access_token: minted.token, token_type: "Bearer", expires_in: ttl, scope: granted.join(" "), resource: resource.value.resource });
 }
 
 interface GrantRequest {
