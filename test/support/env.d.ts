@@ -11,8 +11,3 @@ declare global {
   }
 }
 export {};
-
-declare module "*?raw" {
-  const text: string;
-  export default text;
-}
