@@ -24,6 +24,9 @@ export interface ClientFlags {
 
 export async function clientsCommand(io: Io, target: Target, sub: string | undefined, args: string[], flags: ClientFlags): Promise<number> {
   const id = args[0];
+  if (flags.secret !== undefined && (sub !== "add" || target.remote)) {
+    throw new UsageError("--secret is only for `clients add` on local state; a deployed client always gets a generated secret");
+  }
   return withStore(io, target, async ({ kv }) => {
     switch (sub) {
       case "add": {
@@ -39,7 +42,6 @@ export async function clientsCommand(io: Io, target: Target, sub: string | undef
           ...(flags.resource && { allowed_resources: flags.resource }),
           ...(flags.jwks && { jwks: JSON.parse(readFileSync(flags.jwks, "utf8")) }),
         };
-        if (flags.secret !== undefined && target.remote) throw new UsageError("--secret is for local development; a deployed client always gets a generated secret");
         const secret = methods.some((m) => SECRET_METHODS.includes(m)) ? (flags.secret ?? generateClientSecret()) : undefined;
         if (secret) record.client_secrets = [{ hash: await hashClientSecret(secret), created_at: io.now().toISOString() }];
         await writeClient(kv, record);
