@@ -22,7 +22,8 @@ const AS = "http://127.0.0.1:8787";
 const IDP = "http://localhost:8788";
 
 const { privateKey, publicKey } = await generateKeyPair(ALG);
-const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "load-1", alg: ALG, use: "sig" }] });
+const KID = `load-${crypto.randomUUID().slice(0, 8)}`; // a new kid per run: cached key sets of earlier runs must not match
+const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: KID, alg: ALG, use: "sig" }] });
 const servers = ["127.0.0.1", "::1"].map((host) =>
   createServer((req, res) => {
     res.writeHead(req.url === "/.well-known/jwks.json" ? 200 : 404, { "content-type": "application/json", "cache-control": "max-age=3600" });
@@ -33,8 +34,8 @@ const servers = ["127.0.0.1", "::1"].map((host) =>
 const now = Math.floor(Date.now() / 1000);
 const bodies = [];
 for (let i = 0; i < REQUESTS; i++) {
-  const assertion = await new SignJWT({ client_id: "demo-client", resource: "http://localhost:8789/mcp", scope: "notes.read notes.write" })
-    .setProtectedHeader({ alg: ALG, kid: "load-1", typ: "oauth-id-jag+jwt" })
+  const assertion = await new SignJWT({ client_id: "demo-client", resource: "http://localhost:8789/mcp", scope: "notes.read notes.write", groups: ["engineering"], amr: ["pwd", "mfa"], auth_time: now - 60 })
+    .setProtectedHeader({ alg: ALG, kid: KID, typ: "oauth-id-jag+jwt" })
     .setIssuer(IDP).setSubject(`user-${i % 50}`).setAudience("http://localhost:8787")
     .setIssuedAt(now).setExpirationTime(now + 300).setJti(crypto.randomUUID())
     .sign(privateKey);
