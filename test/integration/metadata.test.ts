@@ -67,6 +67,22 @@ describe("access-token JWKS", () => {
 });
 
 describe("unknown routes and failures", () => {
+  it("does not spend an ID-JAG when the signing keys are broken, and audits the failure", async () => {
+    const { captureAudit, JWT_BEARER, basic, CLIENT_ID, CLIENT_SECRET, TOKEN_URL } = await import("../support/world");
+    const audit = captureAudit();
+    const assertion = await world.assertion();
+    const request = () =>
+      new Request(TOKEN_URL, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic(CLIENT_ID, CLIENT_SECRET) },
+        body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }),
+      });
+    const broken = await worker.fetch(request() as Parameters<typeof worker.fetch>[0], { ...env, AT_SIGNING_KEYS: "{}" }, createExecutionContext());
+    expect(broken.status).toBe(500);
+    expect(audit.get(broken.headers.get("x-request-id")!)).toMatchObject({ decision: "refused", reason: "server_error" });
+    expect((await exports.default.fetch(request())).status).toBe(200);
+  });
+
   it("answers 404 JSON for an unknown path", async () => {
     const res = await exports.default.fetch(`${ISSUER}/nope`);
     expect(res.status).toBe(404);

@@ -2,7 +2,7 @@
 // a restart (the same publishing code the CLI runs, against the real KV binding).
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { POLICY_REFRESH_SECONDS } from "../../workers/authorization-server/config/policy-store";
+import { forgetPolicyForTests, POLICY_REFRESH_SECONDS } from "../../workers/authorization-server/config/policy-store";
 import { kvStoreFrom } from "../../workers/lib/kv-store";
 import type { PolicySource } from "../../workers/lib/policy-file";
 import { publishPolicy, rollbackPolicy } from "../../workers/lib/policy-publish";
@@ -100,7 +100,22 @@ describe("policy rollout", () => {
     }
   });
 
+  it("notices an edited document even when its version number did not change", async () => {
+    const current = JSON.parse((await env.CONFIG.get("policy:v1"))!);
+    const withoutSales = { ...current, rules: current.rules.filter((r: { id: string }) => r.id !== "sales") };
+    await env.CONFIG.put("policy:v1", JSON.stringify(withoutSales)); // same version, no cache reset
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 5 * (POLICY_REFRESH_SECONDS + 1) * 1000 });
+    try {
+      await expectRefusal(await exchange({ groups: ["sales"], iat: now(), exp: now() + 300 }), audit, { error: "invalid_grant", reason: "no_rule_allows" });
+    } finally {
+      vi.useRealTimers();
+      await env.CONFIG.put("policy:v1", JSON.stringify(current));
+      forgetPolicyForTests();
+    }
+  });
+
   it("keeps serving the last good policy when KV holds a broken document", async () => {
+    expect(await scopeOf({ groups: ["sales"], auth_time: now() })).toBe("read"); // the last good one, loaded
     await env.CONFIG.put("policy:v1", "{not json");
     vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 10 * (POLICY_REFRESH_SECONDS + 1) * 1000 });
     try {

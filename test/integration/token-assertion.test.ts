@@ -95,6 +95,15 @@ describe("header", () => {
     expect((await world.idp.stats()).jwksFetches - before).toBeLessThanOrEqual(1);
   });
 
+  it("ignores a malformed key in the IdP's JWKS and keeps verifying with the others", async () => {
+    const idp = await createTestIdp();
+    const broken = await makeKey("RS256", "broken");
+    await idp.publish([{ ...broken, publicJwk: { ...broken.publicJwk, key_ops: 5 as never } }, idp.keys[0]!]);
+    await world.trust(idp, "malformed-jwks");
+    const good = await idp.sign(world.claims({ iss: idp.issuer }), { key: idp.keys[1] }); // rsa-1, same key type as the broken one
+    expect((await redeem(good)).status).toBe(200);
+  });
+
   it("refuses an assertion without kid when several keys could verify it", async () => {
     const idp = await createTestIdp();
     const second = await makeKey("RS256", "rsa-2");
@@ -172,15 +181,23 @@ describe("issuer and signature", () => {
     const sign = (tenant?: string) => idp.sign(world.claims({ iss: idp.issuer, tenant, sub: "same-sub" }));
     await expectRefusal(await redeem(await sign("c")), audit, { error: "invalid_grant", reason: "tenant_mismatch" });
     await expectRefusal(await redeem(await sign(undefined)), audit, { error: "invalid_grant", reason: "tenant_mismatch" });
-    const a = await (await redeem(await sign("a"))).json<{ scope: string }>();
-    const b = await (await redeem(await sign("b"))).json<{ scope: string }>();
+    const a = await (await redeem(await sign("a"))).json<{ scope: string; access_token: string }>();
+    const b = await (await redeem(await sign("b"))).json<{ scope: string; access_token: string }>();
     expect([a.scope, b.scope]).toEqual(["read", "write"]);
+    // The same sub under two tenants is two users: the tokens say which tenant (MCP servers key by idp, tenant, sub).
+    const tenantOf = (t: string) => JSON.parse(atob(t.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))).tenant;
+    expect([tenantOf(a.access_token), tenantOf(b.access_token)]).toEqual(["a", "b"]);
   });
 });
 
 describe("wrong token kinds presented as the assertion", () => {
   it("refuses an IdP ID token (typ JWT, aud = the client)", async () => {
     const token = await world.idp.sign({ ...world.claims(), aud: "client-basic" }, { header: { typ: "JWT" } });
+    await expectRefusal(await redeem(token), audit, { error: "invalid_grant", reason: "typ_invalid" });
+  });
+
+  it("refuses an IdP access token (typ at+jwt, aud = an API)", async () => {
+    const token = await world.idp.sign({ ...world.claims(), aud: "api://default", scp: ["read"] }, { header: { typ: "at+jwt" } });
     await expectRefusal(await redeem(token), audit, { error: "invalid_grant", reason: "typ_invalid" });
   });
 

@@ -204,8 +204,11 @@ describe("scope", () => {
   it("applies the resource's default scopes when the ID-JAG has none", async () => {
     expect(await grantedScope({ scope: undefined })).toBe("read");
   });
-  it("refuses when nothing is left", async () => {
-    await expectRefusal(await redeem({ scope: "admin" }), audit, { error: "invalid_scope", reason: "scope_empty" });
+  it("refuses with invalid_grant when policy allows none of the assertion's scopes", async () => {
+    await expectRefusal(await redeem({ scope: "admin" }), audit, { error: "invalid_grant", reason: "scope_not_granted" });
+  });
+  it("refuses with invalid_scope when the requested scope leaves nothing", async () => {
+    await expectRefusal(await redeem({ scope: "read" }, { scope: "write" }), audit, { error: "invalid_scope", reason: "scope_empty" });
   });
   it.each([
     { name: "a quote", scope: 'read "write"' },
@@ -216,6 +219,16 @@ describe("scope", () => {
   });
   it("refuses when no rule grants the issuer access to the resource", async () => {
     await expectRefusal(await redeem({ resource: OTHER_RESOURCE }, {}), audit, { error: "invalid_grant", reason: "no_rule_allows" });
+  });
+});
+
+describe("claims that are not used for identity", () => {
+  it("keys the user by sub alone: email and sub_id do not change who the token is for", async () => {
+    const res = await redeem({ sub: "00u-okta-1", email: "ceo@other-company.example", email_verified: false, sub_id: { format: "email", email: "ceo@other-company.example" } });
+    const { access_token } = await res.json<{ access_token: string }>();
+    const payload = JSON.parse(atob(access_token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")));
+    expect(payload.sub).toBe("00u-okta-1");
+    expect(payload).not.toHaveProperty("email");
   });
 });
 

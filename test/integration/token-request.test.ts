@@ -146,10 +146,14 @@ describe("client authentication", () => {
       expect((await withClientAssertion(await clientAssertion({ aud: TOKEN_URL }))).status).toBe(200);
     });
 
-    it("refuses a replayed client assertion, even with a fresh ID-JAG", async () => {
+    it("refuses a replayed client assertion before looking at the ID-JAG, and leaves that ID-JAG unspent", async () => {
       const ca = await clientAssertion();
       expect((await withClientAssertion(ca)).status).toBe(200);
-      await expectRefusal(await withClientAssertion(ca), audit, { error: "invalid_client", reason: "client_assertion_replayed" });
+      const jti = crypto.randomUUID();
+      await expectRefusal(await withClientAssertion(ca, { jti }), audit, { error: "invalid_client", reason: "client_assertion_replayed" });
+      // A broken ID-JAG behind a replayed client assertion reveals nothing about the ID-JAG.
+      await expectRefusal(await withClientAssertion(ca, { aud: "https://elsewhere.example" }), audit, { error: "invalid_client", reason: "client_assertion_replayed" });
+      expect((await withClientAssertion(await clientAssertion(), { jti })).status).toBe(200);
     });
 
     it.each([

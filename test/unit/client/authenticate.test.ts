@@ -5,7 +5,6 @@ import type { ClientRecord } from "../../../workers/lib/kv-records";
 import type { ClientRefusal } from "../../../workers/authorization-server/oauth/refusal";
 import {
   authenticateClient,
-  usedBasicAuth,
   type ClientAuthInput,
 } from "../../../workers/authorization-server/client/authenticate";
 import { JWT_BEARER_ASSERTION_TYPE } from "../../../workers/authorization-server/client/assertion";
@@ -260,21 +259,6 @@ describe("authenticateClient: no timing oracle on client existence", () => {
     }
     expect(counts.known_wrong_secret).toBeGreaterThan(0);
     expect(new Set(Object.values(counts)).size).toBe(1);
-  });
-});
-
-describe("usedBasicAuth", () => {
-  it.each([
-    ["Basic abc", true],
-    ["basic abc", true],
-    ["BASIC", true],
-    ["Basic", true],
-    ["Bearer abc", false],
-    ["Basicx abc", false],
-    ["", false],
-    [null, false],
-  ] as const)("%j → %s", (header, expected) => {
-    expect(usedBasicAuth(header)).toBe(expected);
   });
 });
 

@@ -41,7 +41,7 @@ describe("the reason → wire error table", () => {
   });
 
   it("adds WWW-Authenticate to 401s, Allow to 405, Retry-After to 503, no-store to all", () => {
-    const r401 = oauthErrorResponse({ reason: "client_secret_mismatch" }, { basicUsed: true });
+    const r401 = oauthErrorResponse({ reason: "client_secret_mismatch" });
     expect(r401.headers.get("www-authenticate")).toMatch(/^Basic realm=/);
     expect(oauthErrorResponse({ reason: "method_not_allowed", method: "GET" }).headers.get("allow")).toBe("POST");
     expect(oauthErrorResponse({ reason: "state_unavailable", detail: "x" }).headers.get("retry-after")).toBe("5");

@@ -24,12 +24,11 @@ export interface ScopeInputs {
   requested: readonly string[] | undefined;
 }
 
-/** The granted scopes, in the resource's own order; refuses when the intersection is empty. */
-export function intersectScopes(resource: McpResource, inputs: ScopeInputs): Result<string[], { reason: "scope_empty" }> {
+/** The scopes in all three sets, in the resource's own order (possibly none). */
+export function intersectScopes(resource: McpResource, inputs: ScopeInputs): string[] {
   const fromAssertion = new Set(inputs.assertion ?? resource.default_scopes ?? []);
   const requested = inputs.requested === undefined ? undefined : new Set(inputs.requested);
-  const granted = resource.scopes
+  return resource.scopes
     .map((s) => s.name)
     .filter((name) => inputs.allowed.has(name) && fromAssertion.has(name) && (requested === undefined || requested.has(name)));
-  return granted.length > 0 ? ok(granted) : refuse({ reason: "scope_empty" });
 }

@@ -80,11 +80,6 @@ export async function authenticateClient(input: ClientAuthInput): Promise<Result
   return ok({ client: standing.value, method: credentials.method });
 }
 
-/** Whether the request used HTTP Basic (so a 401 must carry `WWW-Authenticate: Basic`). */
-export function usedBasicAuth(authorization: string | null): boolean {
-  return authorization !== null && /^basic(?: |$)/i.test(authorization.trim());
-}
-
 function checkStanding(client: ClientRecord | null, method: ClientAuthMethod): Result<ClientRecord, ClientRefusal> {
   if (client === null) return refuse({ reason: "client_unknown" });
   if (client.status !== "active") return refuse({ reason: "client_disabled" });

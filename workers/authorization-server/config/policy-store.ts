@@ -27,6 +27,8 @@ export interface PolicySnapshot {
 
 interface Cached {
   snapshot: PolicySnapshot;
+  /** The stored text the snapshot was built from: an edit that kept the version still counts. */
+  text: string;
   loadedAt: number;
   issuer: string;
 }
@@ -63,6 +65,10 @@ export async function loadPolicy(kv: KVNamespace, ownIssuer: string, now: number
     return fallback("kv_read_failed");
   }
   if (text === null) return fallback("policy_missing");
+  if (cached && cached.issuer === ownIssuer && cached.text === text) {
+    cached.loadedAt = now; // unchanged: keep the built indexes
+    return ok(cached.snapshot);
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -72,11 +78,7 @@ export async function loadPolicy(kv: KVNamespace, ownIssuer: string, now: number
   const checked = checkRecord("policy", raw);
   if (!checked.ok) return fallback("policy_schema_invalid");
   if (checkPolicySemantics(checked.value, ownIssuer).length > 0) return fallback("policy_semantics_invalid");
-  if (cached && cached.issuer === ownIssuer && cached.snapshot.doc.version === checked.value.version) {
-    cached.loadedAt = now; // unchanged: keep the built indexes
-    return ok(cached.snapshot);
-  }
-  cached = { snapshot: buildSnapshot(checked.value, ownIssuer, await sha256Base64Url(text)), loadedAt: now, issuer: ownIssuer };
+  cached = { snapshot: buildSnapshot(checked.value, ownIssuer, await sha256Base64Url(text)), text, loadedAt: now, issuer: ownIssuer };
   return ok(cached.snapshot);
 }
 

@@ -24,7 +24,7 @@ import { intersectScopes, parseScope } from "../assertion/scope";
 import { verifySignature } from "../assertion/signature";
 import { resolveIssuer } from "../assertion/trust";
 import type { AuditEvent } from "../audit/event";
-import { authenticateClient, usedBasicAuth, type AuthenticatedClient } from "../client/authenticate";
+import { authenticateClient } from "../client/authenticate";
 import { loadClient } from "../config/client-store";
 import { loadPolicy } from "../config/policy-store";
 import type { Env } from "../env";
@@ -53,7 +53,10 @@ export async function handleTokenRequest(request: Request, env: Env, requestId: 
   try {
     result = await exchangeIdJag(request, env, now, audit);
   } catch (error) {
-    if (!(error instanceof StoreUnavailableError)) throw error;
+    if (!(error instanceof StoreUnavailableError)) {
+      emitAudit({ ...audit, reason: "server_error", detail: { error: error instanceof Error ? error.name : "unknown" } });
+      throw error;
+    }
     result = refuse({ reason: "config_unavailable", detail: error.store });
   }
   if (result.ok) {
@@ -65,7 +68,7 @@ export async function handleTokenRequest(request: Request, env: Env, requestId: 
   audit.reason = reason;
   if (Object.keys(detail).length > 0) audit.detail = detail;
   emitAudit(audit);
-  return oauthErrorResponse(result.error, { basicUsed: usedBasicAuth(request.headers.get("authorization")) });
+  return oauthErrorResponse(result.error);
 }
 
 export interface TokenSuccess {
@@ -105,6 +108,13 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
   audit.client_id = client.client_id;
   audit.client_auth_method = authenticated.value.method;
   if (!client.grant_types.includes(JWT_BEARER_GRANT)) return refuse({ reason: "client_not_authorized_for_grant" });
+  // A client assertion is spent as soon as it has authenticated: a replayed one must learn nothing
+  // about the ID-JAG, nor spend it. (A second Durable Object call, on the private_key_jwt path only.)
+  const replayKey = authenticated.value.assertionReplayKey;
+  if (replayKey !== undefined) {
+    const fresh = await spendClientAssertion(env, client.client_id, replayKey, now);
+    if (!fresh.ok) return fresh;
+  }
 
   // 3–4. Compact JWS structure, then the header: explicit typ, an asymmetric alg.
   const jws = parseCompactJws(shape.value.assertion);
@@ -168,14 +178,16 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
   const assertionScopes = claims.scope === undefined ? undefined : parseScope(claims.scope);
   if (assertionScopes === undefined && claims.scope !== undefined) return refuse({ reason: "scope_malformed" });
   const intersected = intersectScopes(resource.value, { allowed: decision.value.allowed, assertion: assertionScopes, requested: shape.value.scopes });
-  if (!intersected.ok) return intersected;
-  const { granted, dropped } = applyScopeConditions(resource.value, intersected.value, subject, now);
+  const { granted, dropped } = applyScopeConditions(resource.value, intersected, subject, now);
   if (dropped.length > 0) audit.dropped_scopes = dropped;
-  if (granted.length === 0) return refuse({ reason: "scope_empty" });
+  // Nothing left: the client's fault when it asked for scopes (invalid_scope), else the grant's.
+  if (granted.length === 0) return refuse({ reason: shape.value.scopes === undefined ? "scope_not_granted" : "scope_empty" });
   audit.scopes = granted;
 
-  // 10. Revocation and single use, in one atomic SubjectShard call (plus the client assertion's jti).
-  const spent = await spendOnce(env, claims, authenticated.value, now);
+  // 10. Revocation and single use, in one atomic SubjectShard call. The signing keys load first, so
+  // a broken secret cannot spend an ID-JAG and then fail.
+  const signingKeys = await loadSigningKeys(env.AT_SIGNING_KEYS);
+  const spent = await spendOnce(env, claims, now);
   if (!spent.ok) return spent;
 
   // 17. Mint the access token.
@@ -193,7 +205,7 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
       ...(claims.tenant !== undefined && { tenant: claims.tenant }),
       ...(claims.act !== undefined && { act: claims.act }),
     },
-    await loadSigningKeys(env.AT_SIGNING_KEYS),
+    signingKeys,
     now,
   );
   audit.access_token_jti = minted.jti;
@@ -232,36 +244,32 @@ function chain<T, E>(first: Result<T, E>, ...rest: (() => Result<T, E>)[]): Resu
   return result;
 }
 
-/**
- * Spends the ID-JAG's jti (and a client assertion's) and checks the subject's revocation. The two
- * Durable Object calls run in parallel; either failing to answer fails the exchange closed.
- */
-async function spendOnce(
-  env: Env,
-  claims: IdJagClaims,
-  client: AuthenticatedClient,
-  now: number,
-): Promise<Result<true, Refusal>> {
+/** Spends the ID-JAG's jti and checks the subject's revocation: one atomic SubjectShard call. */
+async function spendOnce(env: Env, claims: IdJagClaims, now: number): Promise<Result<true, Refusal>> {
   try {
     const address = await addressSubject(claims);
     const jtiKey = await sha256Base64Url(`${subjectString(claims)}\n${claims.jti}`);
     const shard = env.SUBJECT_SHARD.get(env.SUBJECT_SHARD.idFromName(address.shardName));
-    const replayKey = client.assertionReplayKey;
-    const [outcome, clientAssertionFresh] = await Promise.all([
-      shard.redeem({ subjectKey: address.subjectKey, jtiKey, forgetAfter: claims.exp + CLOCK_SKEW_SECONDS, iat: claims.iat, now }),
-      replayKey === undefined ? true : spendClientAssertion(env, client.client.client_id, replayKey, now),
-    ]);
-    if (!clientAssertionFresh) return refuse({ reason: "client_assertion_replayed" });
-    if (!outcome.ok) return refuse(outcome.reason === "replayed" ? { reason: "replayed" } : { reason: "subject_revoked", revokedBefore: outcome.revokedBefore });
-    return ok(true);
+    const outcome = await shard.redeem({ subjectKey: address.subjectKey, jtiKey, forgetAfter: claims.exp + CLOCK_SKEW_SECONDS, iat: claims.iat, now });
+    if (outcome.ok) return ok(true);
+    return refuse(outcome.reason === "replayed" ? { reason: "replayed" } : { reason: "subject_revoked", revokedBefore: outcome.revokedBefore });
   } catch (error) {
-    // Anything thrown here is the Durable Object not answering (overloaded, reset, unreachable):
-    // fail closed, and let the client retry.
-    return refuse({ reason: "state_unavailable", detail: error instanceof Error ? error.name : "unknown" });
+    return stateUnavailable(error);
   }
 }
 
-async function spendClientAssertion(env: Env, clientId: string, key: { jti: string; exp: number }, now: number): Promise<boolean> {
-  const shard = env.SUBJECT_SHARD.get(env.SUBJECT_SHARD.idFromName(await clientShardName(clientId)));
-  return shard.consumeOnce(await sha256Base64Url(`${clientId}\n${key.jti}`), key.exp + CLOCK_SKEW_SECONDS, now);
+/** Spends a client assertion's jti in its client's shard (RFC 7523 §3: single use). */
+async function spendClientAssertion(env: Env, clientId: string, key: { jti: string; exp: number }, now: number): Promise<Result<true, Refusal>> {
+  try {
+    const shard = env.SUBJECT_SHARD.get(env.SUBJECT_SHARD.idFromName(await clientShardName(clientId)));
+    const fresh = await shard.consumeOnce(await sha256Base64Url(`${clientId}\n${key.jti}`), key.exp + CLOCK_SKEW_SECONDS, now);
+    return fresh ? ok(true) : refuse({ reason: "client_assertion_replayed" });
+  } catch (error) {
+    return stateUnavailable(error);
+  }
+}
+
+/** The Durable Object did not answer (overloaded, reset, unreachable): fail closed; the client may retry. */
+function stateUnavailable(error: unknown): Result<never, Refusal> {
+  return refuse({ reason: "state_unavailable", detail: error instanceof Error ? error.name : "unknown" });
 }

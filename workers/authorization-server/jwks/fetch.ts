@@ -67,9 +67,13 @@ export function toPublicJwks(body: unknown): Result<{ keys: JsonWebKey[] }, stri
   const keys = (body as { keys?: unknown }).keys;
   if (!Array.isArray(keys)) return refuse("jwks has no keys array");
   if (keys.length > MAX_JWKS_KEYS) return refuse(`jwks has more than ${MAX_JWKS_KEYS} keys`);
+  // A key with private members, or members of the wrong type, is dropped: one malformed entry must
+  // not break verification with the issuer's other keys.
   const isPublicKey = (k: unknown): k is JsonWebKey =>
     typeof k === "object" && k !== null && !Array.isArray(k) && typeof (k as JsonWebKey).kty === "string" &&
-    PRIVATE_MEMBERS.every((m) => !(m in k));
+    PRIVATE_MEMBERS.every((m) => !(m in k)) &&
+    ["kid", "use", "alg", "crv"].every((m) => (k as Record<string, unknown>)[m] === undefined || typeof (k as Record<string, unknown>)[m] === "string") &&
+    ((k as JsonWebKey).key_ops === undefined || (Array.isArray((k as JsonWebKey).key_ops) && (k as JsonWebKey).key_ops!.every((o) => typeof o === "string")));
   return ok({ keys: keys.filter(isPublicKey) });
 }
 

@@ -24,7 +24,8 @@ export function isUsableFor(key: JsonWebKey & { kid?: string; use?: string }, al
   const shape = KEY_SHAPE[alg];
   if (key.kty !== shape.kty || (shape.crv !== undefined && key.crv !== shape.crv)) return false;
   if (key.use !== undefined && key.use !== "sig") return false; // an encryption key never verifies
-  if (key.key_ops !== undefined && !key.key_ops.includes("verify")) return false;
+  // key_ops comes from the IdP's JSON: anything but an array that names "verify" disqualifies.
+  if (key.key_ops !== undefined && !(Array.isArray(key.key_ops) && key.key_ops.includes("verify"))) return false;
   if (key.alg !== undefined && key.alg !== alg) return false;
   return true;
 }

@@ -96,6 +96,7 @@ export const REASONS = {
   target_not_in_grant: { error: "invalid_target", status: 400, public: "The resource parameter is not among the assertion's resources." },
   scope_malformed: { error: "invalid_grant", status: 400, public: "The assertion scope is malformed." },
   no_rule_allows: { error: "invalid_grant", status: 400, public: "No policy rule grants access to this resource." },
+  scope_not_granted: { error: "invalid_grant", status: 400, public: "Policy allows none of the assertion's scopes." },
   scope_empty: { error: "invalid_scope", status: 400, public: "No requested scope can be granted." },
 
   replayed: { error: "invalid_grant", status: 400, public: "The assertion has already been used." },
@@ -114,13 +115,14 @@ export function jsonNoStore(body: unknown, status: number, extra: Record<string,
   });
 }
 
-/** The RFC 6749 §5.2 answer for a refusal. `basicUsed` adds the RFC 6749 challenge on a 401. */
-export function oauthErrorResponse(refusal: Refusal, options: { basicUsed?: boolean } = {}): Response {
+/**
+ * The RFC 6749 §5.2 answer for a refusal. Every 401 carries a Basic challenge: RFC 6749 requires it
+ * when Basic was used, and HTTP (RFC 9110 §15.5.2) requires some challenge on any 401.
+ */
+export function oauthErrorResponse(refusal: Refusal): Response {
   const wire: WireError = REASONS[refusal.reason];
   const headers: Record<string, string> = {};
-  if (wire.status === 401) {
-    headers["WWW-Authenticate"] = options.basicUsed ? 'Basic realm="ema-edge", charset="UTF-8"' : 'Basic realm="ema-edge"';
-  }
+  if (wire.status === 401) headers["WWW-Authenticate"] = 'Basic realm="ema-edge", charset="UTF-8"';
   if (wire.status === 405) headers.Allow = "POST";
   if (wire.status === 503) headers["Retry-After"] = "5";
   return jsonNoStore({ error: wire.error, error_description: wire.public ?? GENERIC[wire.error] }, wire.status, headers);

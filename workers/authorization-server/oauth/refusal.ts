@@ -73,6 +73,7 @@ export type GrantRefusal =
   | { reason: "target_not_in_grant" }
   | { reason: "scope_malformed" }
   | { reason: "no_rule_allows" }
+  | { reason: "scope_not_granted" }
   | { reason: "scope_empty" };
 
 /** Outcomes of the SubjectShard check, and the server's own failures. */
