@@ -4,7 +4,12 @@ import { Router, type IRequest } from "itty-router";
 import type { Env } from "./env";
 import { loadPolicy } from "./config/policy-store";
 import { buildMetadata } from "./handlers/metadata";
+import { handleIntrospection } from "./handlers/introspect";
+import { handleRevocation } from "./handlers/revoke";
 import { handleTokenRequest } from "./handlers/token";
+import { handleOktaHook } from "./webhooks/okta-hook";
+import { handleSsfPush } from "./webhooks/ssf";
+import { handleUniversalLogout } from "./webhooks/universal-logout";
 import { ENDPOINT_PATHS, issuerPath, metadataPath } from "./http/endpoints";
 import { jsonNoStore, serverErrorResponse } from "./oauth/errors";
 import { loadSigningKeys } from "./tokens/signing-keys";
@@ -25,6 +30,11 @@ function buildRouter(issuer: string) {
       return new Response(keys.jwksJson, { headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" } });
     })
     .all(base + ENDPOINT_PATHS.token, (req, env, _ctx, requestId) => handleTokenRequest(req, env, requestId))
+    .all(base + ENDPOINT_PATHS.introspect, (req, env, ctx, requestId) => handleIntrospection(req, env, ctx, requestId))
+    .all(base + ENDPOINT_PATHS.revoke, (req, env, ctx, requestId) => handleRevocation(req, env, ctx, requestId))
+    .all(`${base}${ENDPOINT_PATHS.oktaHook}/:issuerId`, (req, env, ctx, requestId) => handleOktaHook(req, env, ctx, requestId, req.params.issuerId))
+    .all(`${base}${ENDPOINT_PATHS.ssf}/:issuerId`, (req, env, ctx, requestId) => handleSsfPush(req, env, ctx, requestId, req.params.issuerId))
+    .all(`${base}${ENDPOINT_PATHS.universalLogout}/:issuerId`, (req, env, ctx, requestId) => handleUniversalLogout(req, env, ctx, requestId, req.params.issuerId))
     .all("*", () => jsonNoStore({ error: "not_found" }, 404));
 }
 

@@ -18,6 +18,29 @@ export interface TrustedIssuer {
   max_assertion_lifetime_seconds?: number;
   /** The ID-JAG claim listing the subject's groups; default "groups". */
   groups_claim?: string;
+  revocation?: RevocationChannels;
+}
+
+/** How an IdP pushes revocations; each channel is off unless configured. */
+export interface RevocationChannels {
+  okta_event_hook?: {
+    /** base64url SHA-256 of the header secret(s); two during a rotation. */
+    secret_sha256: string[];
+    header?: string;
+    hook_ids?: string[];
+    group_removal?: "revoke" | "ignore";
+    session_end?: "ignore" | "revoke";
+    app_instance_ids?: string[];
+  };
+  ssf?: {
+    transmitter_issuer?: string;
+    jwks_uri?: string;
+    audience?: string;
+    authorization_sha256?: string[];
+    stream_id?: string;
+    algorithms?: SignatureAlgorithm[];
+  };
+  universal_logout?: { client_id: string };
 }
 
 /** Step-up conditions on a sensitive scope. */

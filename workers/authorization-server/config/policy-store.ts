@@ -20,6 +20,8 @@ export interface PolicySnapshot {
   sha256: string;
   /** Trusted issuer entries by exact `iss` (several only for a multi-tenant IdP, one per tenant). */
   issuers: ReadonlyMap<string, readonly TrustedIssuer[]>;
+  /** Trusted issuers by their policy id (webhook URLs name it). */
+  issuersById: ReadonlyMap<string, TrustedIssuer>;
   resources: ResourceIndex;
   /** Values accepted as an ID-JAG `aud`: our issuer and its configured aliases. */
   audiences: ReadonlySet<string>;
@@ -39,6 +41,7 @@ export function buildSnapshot(doc: PolicyDoc, ownIssuer: string, sha256: string)
     doc,
     sha256,
     issuers: groupBy(doc.issuers, (i) => i.issuer),
+    issuersById: new Map(doc.issuers.map((i) => [i.id, i])),
     resources: indexResources(doc.resources),
     audiences: new Set([ownIssuer, ...(doc.audience_aliases ?? [])]),
   };

@@ -17,6 +17,10 @@ export function buildMetadata(issuer: string, policy: PolicyDoc | undefined): Re
     authorization_grant_profiles_supported: [ID_JAG_PROFILE],
     token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
     token_endpoint_auth_signing_alg_values_supported: [...SIGNATURE_ALGORITHMS],
+    introspection_endpoint: endpointUrl(issuer, "introspect"),
+    introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+    revocation_endpoint: endpointUrl(issuer, "revoke"),
+    revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
     // RFC 8414 requires the member. We have no authorization endpoint, so we support no response
     // type; publishing "code" would send clients to an endpoint that does not exist.
     response_types_supported: [],

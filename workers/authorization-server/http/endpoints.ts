@@ -6,12 +6,18 @@ export const issuerPath = (issuer: string): string => new URL(issuer).pathname.r
 
 export const ENDPOINT_PATHS = {
   token: "/oauth2/token",
+  introspect: "/oauth2/introspect",
+  revoke: "/oauth2/revoke",
   jwks: "/.well-known/jwks.json",
+  /** Followed by `/{issuer-id}`: the trusted issuer whose secrets and keys authenticate the call. */
+  oktaHook: "/hooks/okta",
+  ssf: "/ssf",
+  universalLogout: "/logout/okta",
 } as const;
 
 /** The absolute URL of one of our endpoints. */
-export function endpointUrl(issuer: string, endpoint: keyof typeof ENDPOINT_PATHS): string {
-  return issuer.replace(/\/$/, "") + ENDPOINT_PATHS[endpoint];
+export function endpointUrl(issuer: string, endpoint: keyof typeof ENDPOINT_PATHS, issuerId?: string): string {
+  return issuer.replace(/\/$/, "") + ENDPOINT_PATHS[endpoint] + (issuerId === undefined ? "" : `/${issuerId}`);
 }
 
 /** The metadata path: `/.well-known/oauth-authorization-server` + the issuer's path. */

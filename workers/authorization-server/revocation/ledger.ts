@@ -20,6 +20,58 @@ export function createLedgerTables(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS used_once (key TEXT PRIMARY KEY, forget_after INTEGER NOT NULL) WITHOUT ROWID`);
   sql.exec(`CREATE INDEX IF NOT EXISTS used_once_forget ON used_once (forget_after)`);
   sql.exec(`CREATE TABLE IF NOT EXISTS subject (key TEXT PRIMARY KEY, revoked_before INTEGER NOT NULL) WITHOUT ROWID`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS seen_event (key TEXT PRIMARY KEY, forget_after INTEGER NOT NULL) WITHOUT ROWID`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS denied_token (key TEXT PRIMARY KEY, forget_after INTEGER NOT NULL) WITHOUT ROWID`);
+  sql.exec(`CREATE TABLE IF NOT EXISTS subject_email (key TEXT PRIMARY KEY) WITHOUT ROWID`);
+}
+
+/** How long a processed event id is remembered, so a late redelivery is recognised as a duplicate. */
+export const SEEN_EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
+
+export interface RevocationEntry {
+  subjectKey: string;
+  /** The event's time (already clamped to its receipt): tokens issued at or before it are refused. */
+  revokedBefore: number;
+  /** channel + source event id, for duplicate detection. */
+  eventKey: string;
+}
+
+export interface RevocationResult {
+  subjectKey: string;
+  eventKey: string;
+  /** The stored value after this entry: never lower than before. */
+  revokedBefore: number;
+  duplicate: boolean;
+}
+
+/** Applies a batch atomically (one synchronous block): monotonic raise, event ids remembered. */
+export function applyRevocationEntries(sql: SqlStorage, entries: readonly RevocationEntry[], now: number): RevocationResult[] {
+  sql.exec(`DELETE FROM seen_event WHERE forget_after < ?`, now);
+  return entries.map((e) => {
+    const fresh = sql.exec(`INSERT INTO seen_event (key, forget_after) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key`, e.eventKey, now + SEEN_EVENT_RETENTION_SECONDS).toArray().length === 1;
+    return { subjectKey: e.subjectKey, eventKey: e.eventKey, revokedBefore: raiseRevokedBefore(sql, e.subjectKey, e.revokedBefore), duplicate: !fresh };
+  });
+}
+
+/** Denies one access token (RFC 7009) until it would have expired anyway. */
+export function denyToken(sql: SqlStorage, tokenKey: string, forgetAfter: number, now: number): void {
+  sql.exec(`DELETE FROM denied_token WHERE forget_after < ?`, now);
+  sql.exec(`INSERT INTO denied_token (key, forget_after) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, tokenKey, forgetAfter);
+}
+
+export type TokenState = { active: true } | { active: false; reason: "token_revoked" | "subject_revoked" };
+
+/** Whether an access token is still good as far as revocation goes (its signature and exp are checked before). */
+export function tokenState(sql: SqlStorage, input: { subjectKey: string; tokenKey: string; iat: number }): TokenState {
+  const before = revokedBefore(sql, input.subjectKey);
+  if (before !== undefined && input.iat <= before) return { active: false, reason: "subject_revoked" };
+  const denied = sql.exec(`SELECT 1 FROM denied_token WHERE key = ?`, input.tokenKey).toArray().length > 0;
+  return denied ? { active: false, reason: "token_revoked" } : { active: true };
+}
+
+/** Records that the subject was seen with this email; true the first time (the caller then indexes it). */
+export function noteSubjectEmail(sql: SqlStorage, key: string): boolean {
+  return sql.exec(`INSERT INTO subject_email (key) VALUES (?) ON CONFLICT (key) DO NOTHING RETURNING key`, key).toArray().length === 1;
 }
 
 export function revokedBefore(sql: SqlStorage, subjectKey: string): number | undefined {

@@ -2,19 +2,14 @@
 // (iss, hash(sub) mod N) keeps a subject's replay set and revocation record together while no
 // single object carries every exchange (design.md).
 import { sha256Base64Url } from "../../lib/digest";
+import { subjectString, type SubjectRef } from "../../lib/revocation-mirror";
 
 /** Enough objects that one busy IdP spreads over many; few enough that a fleet-wide sweep is cheap. */
 export const SUBJECT_SHARD_COUNT = 64;
 
 /** The subject's identity: (iss, sub), or (iss, tenant, sub) for a multi-tenant issuer (ID-JAG §6). */
-export interface SubjectId {
-  iss: string;
-  tenant?: string;
-  sub: string;
-}
-
-/** One string per distinct subject; the separators cannot occur inside an issuer URI. */
-export const subjectString = (s: SubjectId): string => `${s.iss}\n${s.tenant ?? ""}\n${s.sub}`;
+export type SubjectId = SubjectRef;
+export { subjectString };
 
 export interface SubjectAddress {
   /** Durable Object name. */

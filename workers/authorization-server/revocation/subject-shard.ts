@@ -1,9 +1,30 @@
 // The SubjectShard Durable Object: the strongly consistent state of the token path. One shard holds
-// the replay markers and revocation record of the subjects that hash to it, so an exchange needs
-// one call (design.md). Methods are thin wrappers over revocation/ledger.ts.
+// the replay markers, revocation records and denied tokens of the subjects that hash to it, so an
+// exchange needs one call (design.md). Methods are thin wrappers over revocation/ledger.ts.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { consumeOnce, createLedgerTables, raiseRevokedBefore, redeem, type RedeemInput, type RedeemOutcome } from "./ledger";
+import {
+  applyRevocationEntries,
+  consumeOnce,
+  createLedgerTables,
+  denyToken,
+  noteSubjectEmail,
+  raiseRevokedBefore,
+  redeem,
+  tokenState,
+  type RedeemInput,
+  type RedeemOutcome,
+  type RevocationEntry,
+  type RevocationResult,
+  type TokenState,
+} from "./ledger";
+
+/** An email → subject index entry to write to KV the first time a subject is seen with that email. */
+export interface EmailIndexEntry {
+  kvKey: string;
+  value: string;
+  expirationTtl: number;
+}
 
 export class SubjectShard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -11,9 +32,17 @@ export class SubjectShard extends DurableObject<Env> {
     createLedgerTables(ctx.storage.sql);
   }
 
-  /** Checks the subject's revocation and spends the assertion's jti, atomically. */
-  redeem(input: RedeemInput): RedeemOutcome {
-    return redeem(this.ctx.storage.sql, input);
+  /**
+   * Checks the subject's revocation and spends the assertion's jti, atomically. On the first
+   * exchange of a subject with an email, the email → subject index (for Universal Logout) is
+   * written to KV in the background: never on the token path's critical path, once per pair.
+   */
+  redeem(input: RedeemInput, emailIndex?: EmailIndexEntry): RedeemOutcome {
+    const outcome = redeem(this.ctx.storage.sql, input);
+    if (outcome.ok && emailIndex && noteSubjectEmail(this.ctx.storage.sql, `${input.subjectKey}\n${emailIndex.kvKey}`)) {
+      this.ctx.waitUntil(this.env.CONFIG.put(emailIndex.kvKey, emailIndex.value, { expirationTtl: emailIndex.expirationTtl }).catch(() => {}));
+    }
+    return outcome;
   }
 
   /** Spends a one-time key (a client assertion's jti); false when already spent. */
@@ -24,5 +53,18 @@ export class SubjectShard extends DurableObject<Env> {
   /** Sets the subject's revoked_before to at least `revokedBefore`; returns the stored value. */
   revokeSubject(subjectKey: string, revokedBefore: number): number {
     return raiseRevokedBefore(this.ctx.storage.sql, subjectKey, revokedBefore);
+  }
+
+  /** Applies a batch of revocations for subjects of this shard, atomically. */
+  applyRevocations(entries: RevocationEntry[], now: number): RevocationResult[] {
+    return applyRevocationEntries(this.ctx.storage.sql, entries, now);
+  }
+
+  denyToken(tokenKey: string, forgetAfter: number, now: number): void {
+    denyToken(this.ctx.storage.sql, tokenKey, forgetAfter, now);
+  }
+
+  tokenState(input: { subjectKey: string; tokenKey: string; iat: number }): TokenState {
+    return tokenState(this.ctx.storage.sql, input);
   }
 }

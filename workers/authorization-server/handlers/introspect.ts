@@ -1,0 +1,6 @@
+// Placeholder until implemented.
+import type { Env } from "../env";
+
+export async function handleIntrospection(_request: Request, _env: Env, _ctx: ExecutionContext, _requestId: string, _issuerId?: string): Promise<Response> {
+  return new Response(JSON.stringify({ error: "not_implemented" }), { status: 501, headers: { "Content-Type": "application/json" } });
+}
