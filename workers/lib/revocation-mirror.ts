@@ -60,3 +60,12 @@ export async function isRevokedInMirror(
   const [record, denied] = await Promise.all([kv.get<SubjectRevocationRecord>(subjectKey, { type: "json", cacheTtl }), kv.get(tokenKey, { cacheTtl })]);
   return denied !== null || (record !== null && token.iat <= record.revoked_before);
 }
+
+/**
+ * The email → subject index Universal Logout needs (Okta names the user by email by default). Written
+ * by the SubjectShard the first time it sees a subject with an email; a value is a SubjectRef.
+ */
+export async function emailIndexKey(iss: string, email: string): Promise<string> {
+  const [issuer, address] = await Promise.all([sha256Base64Url(iss), sha256Base64Url(email.trim().toLowerCase())]);
+  return `email:v1:${issuer}:${address}`;
+}

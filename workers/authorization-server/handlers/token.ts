@@ -33,6 +33,7 @@ import { readForm, type FormParams } from "../http/form";
 import { resolveVerificationKey } from "../jwks/cache";
 import type { Refusal } from "../oauth/refusal";
 import { applyPolicy, applyScopeConditions, type PolicySubject } from "../policy/evaluate";
+import { emailIndexKey } from "../../lib/revocation-mirror";
 import { addressSubject, clientShardName, subjectString } from "../revocation/shard-key";
 import { mintAccessToken } from "../tokens/access-token";
 import { loadSigningKeys } from "../tokens/signing-keys";
@@ -187,7 +188,7 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
   // 10. Revocation and single use, in one atomic SubjectShard call. The signing keys load first, so
   // a broken secret cannot spend an ID-JAG and then fail.
   const signingKeys = await loadSigningKeys(env.AT_SIGNING_KEYS);
-  const spent = await spendOnce(env, claims, now);
+  const spent = await spendOnce(env, claims, attributes.value.email, now);
   if (!spent.ok) return spent;
 
   // 17. Mint the access token.
@@ -245,12 +246,14 @@ function chain<T, E>(first: Result<T, E>, ...rest: (() => Result<T, E>)[]): Resu
 }
 
 /** Spends the ID-JAG's jti and checks the subject's revocation: one atomic SubjectShard call. */
-async function spendOnce(env: Env, claims: IdJagClaims, now: number): Promise<Result<true, Refusal>> {
+async function spendOnce(env: Env, claims: IdJagClaims, email: string | undefined, now: number): Promise<Result<true, Refusal>> {
   try {
     const address = await addressSubject(claims);
     const jtiKey = await sha256Base64Url(`${subjectString(claims)}\n${claims.jti}`);
     const shard = env.SUBJECT_SHARD.get(env.SUBJECT_SHARD.idFromName(address.shardName));
-    const outcome = await shard.redeem({ subjectKey: address.subjectKey, jtiKey, forgetAfter: claims.exp + CLOCK_SKEW_SECONDS, iat: claims.iat, now });
+    const subject = { iss: claims.iss, sub: claims.sub, ...(claims.tenant !== undefined && { tenant: claims.tenant }) };
+    const emailIndex = email === undefined ? undefined : { kvKey: await emailIndexKey(claims.iss, email), value: JSON.stringify(subject) };
+    const outcome = await shard.redeem({ subjectKey: address.subjectKey, jtiKey, forgetAfter: claims.exp + CLOCK_SKEW_SECONDS, iat: claims.iat, now }, emailIndex);
     if (outcome.ok) return ok(true);
     return refuse(outcome.reason === "replayed" ? { reason: "replayed" } : { reason: "subject_revoked", revokedBefore: outcome.revokedBefore });
   } catch (error) {

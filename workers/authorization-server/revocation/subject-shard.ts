@@ -22,8 +22,8 @@ import {
 /** An email → subject index entry to write to KV the first time a subject is seen with that email. */
 export interface EmailIndexEntry {
   kvKey: string;
+  /** A JSON SubjectRef. */
   value: string;
-  expirationTtl: number;
 }
 
 export class SubjectShard extends DurableObject<Env> {
@@ -40,7 +40,7 @@ export class SubjectShard extends DurableObject<Env> {
   redeem(input: RedeemInput, emailIndex?: EmailIndexEntry): RedeemOutcome {
     const outcome = redeem(this.ctx.storage.sql, input);
     if (outcome.ok && emailIndex && noteSubjectEmail(this.ctx.storage.sql, `${input.subjectKey}\n${emailIndex.kvKey}`)) {
-      this.ctx.waitUntil(this.env.CONFIG.put(emailIndex.kvKey, emailIndex.value, { expirationTtl: emailIndex.expirationTtl }).catch(() => {}));
+      this.ctx.waitUntil(this.env.CONFIG.put(emailIndex.kvKey, emailIndex.value).catch(() => {}));
     }
     return outcome;
   }
