@@ -34,7 +34,8 @@ import { resolveVerificationKey } from "../jwks/cache";
 import type { Refusal } from "../oauth/refusal";
 import { applyPolicy, applyScopeConditions, type PolicySubject } from "../policy/evaluate";
 import { emailIndexKey } from "../../lib/revocation-mirror";
-import { addressSubject, clientShardName, subjectString } from "../revocation/shard-key";
+import { spendClientAssertion, stateUnavailable } from "../client/assertion-replay";
+import { addressSubject, subjectString } from "../revocation/shard-key";
 import { mintAccessToken } from "../tokens/access-token";
 import { loadSigningKeys } from "../tokens/signing-keys";
 
@@ -261,18 +262,3 @@ async function spendOnce(env: Env, claims: IdJagClaims, email: string | undefine
   }
 }
 
-/** Spends a client assertion's jti in its client's shard (RFC 7523 §3: single use). */
-async function spendClientAssertion(env: Env, clientId: string, key: { jti: string; exp: number }, now: number): Promise<Result<true, Refusal>> {
-  try {
-    const shard = env.SUBJECT_SHARD.get(env.SUBJECT_SHARD.idFromName(await clientShardName(clientId)));
-    const fresh = await shard.consumeOnce(await sha256Base64Url(`${clientId}\n${key.jti}`), key.exp + CLOCK_SKEW_SECONDS, now);
-    return fresh ? ok(true) : refuse({ reason: "client_assertion_replayed" });
-  } catch (error) {
-    return stateUnavailable(error);
-  }
-}
-
-/** The Durable Object did not answer (overloaded, reset, unreachable): fail closed; the client may retry. */
-function stateUnavailable(error: unknown): Result<never, Refusal> {
-  return refuse({ reason: "state_unavailable", detail: error instanceof Error ? error.name : "unknown" });
-}
