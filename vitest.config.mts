@@ -13,7 +13,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               cf: false,
-              bindings: { AT_SIGNING_KEYS: inject("signingKeys"), ISSUER: "https://as.example.test" },
+              bindings: { AT_SIGNING_KEYS: inject("signingKeys"), ISSUER: "https://as.example.test", ADMIN_TOKEN: "test-admin-token" },
             },
           })),
         ],

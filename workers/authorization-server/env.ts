@@ -6,7 +6,9 @@ export interface Env {
   ISSUER: string;
   /** Worker secret: `{"current": kid, "keys": [private JWKs]}` (see tokens/signing-keys.ts). */
   AT_SIGNING_KEYS: string;
-  /** policy:v1, client:v1:*, jwks:v1:* (kv-schemas/). */
+  /** Worker secret: the bearer token of the admin API (POST /admin/revocations). Unset → no admin API. */
+  ADMIN_TOKEN?: string;
+  /** policy:v1, client:v1:*, jwks:v1:*, revoked:v1:* (kv-schemas/, lib/revocation-mirror.ts). */
   CONFIG: KVNamespace;
   SUBJECT_SHARD: DurableObjectNamespace<SubjectShard>;
 }

@@ -4,6 +4,7 @@ import { Router, type IRequest } from "itty-router";
 import type { Env } from "./env";
 import { loadPolicy } from "./config/policy-store";
 import { buildMetadata } from "./handlers/metadata";
+import { handleAdminRevocation } from "./handlers/admin";
 import { handleIntrospection } from "./handlers/introspect";
 import { handleRevocation } from "./handlers/revoke";
 import { handleTokenRequest } from "./handlers/token";
@@ -35,6 +36,7 @@ function buildRouter(issuer: string) {
     .all(`${base}${ENDPOINT_PATHS.oktaHook}/:issuerId`, (req, env, ctx, requestId) => handleOktaHook(req, env, ctx, requestId, req.params.issuerId))
     .all(`${base}${ENDPOINT_PATHS.ssf}/:issuerId`, (req, env, ctx, requestId) => handleSsfPush(req, env, ctx, requestId, req.params.issuerId))
     .all(`${base}${ENDPOINT_PATHS.universalLogout}/:issuerId`, (req, env, ctx, requestId) => handleUniversalLogout(req, env, ctx, requestId, req.params.issuerId))
+    .all(`${base}/admin/revocations`, (req, env, _ctx, requestId) => handleAdminRevocation(req, env, requestId))
     .all("*", () => jsonNoStore({ error: "not_found" }, 404));
 }
 
