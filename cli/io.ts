@@ -9,6 +9,9 @@ export interface Io {
   user: string;
   cwd: string;
   runner: Runner;
+  fetch: typeof fetch;
+  /** The ISSUER var of the target's wrangler config: where the local Worker listens. */
+  localIssuer(target: Target): string;
   openStore(target: Target): Promise<OpenStore>;
 }
 

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { unstable_readConfig } from "wrangler";
 import type { KvStore } from "../workers/lib/kv-store";
 import { kvStoreFrom } from "../workers/lib/kv-store";
 
@@ -40,8 +41,8 @@ export async function openStore(target: Target, runner: Runner = wranglerRunner)
 
 /** The local namespace through wrangler's getPlatformProxy, with only the KV binding configured. */
 async function localStore(target: Target): Promise<OpenStore> {
-  const { getPlatformProxy, unstable_readConfig } = await import("wrangler");
-  const config = unstable_readConfig({ config: target.config });
+  const { getPlatformProxy } = await import("wrangler");
+  const config = readWranglerConfig(target);
   const namespace = config.kv_namespaces.find((n: { binding: string; id?: string }) => n.binding === target.binding);
   if (!namespace) throw new Error(`${target.config} has no KV binding ${target.binding}`);
   // A config with the KV binding alone: the authorization server's Durable Object is not needed here.
@@ -90,4 +91,13 @@ function remoteStore(target: Target, runner: Runner): KvStore {
       return listed.map((k) => k.name).sort();
     },
   };
+}
+
+/** The ISSUER var of a wrangler config (where `wrangler dev` serves the Worker locally). */
+export function readLocalIssuer(target: Target): string {
+  return readWranglerConfig(target).vars?.ISSUER as string;
+}
+
+function readWranglerConfig(target: Target) {
+  return unstable_readConfig({ config: target.config });
 }

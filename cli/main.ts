@@ -6,7 +6,10 @@ import { clientsCommand } from "./commands/clients";
 import { keysCommand } from "./commands/keys";
 import { policyCommand } from "./commands/policy";
 import { reportCommand } from "./commands/report";
-import { openStore, wranglerRunner, type Target } from "./kv-backend";
+import { openStore, readLocalIssuer, wranglerRunner, type Target } from "./kv-backend";
+import { revocationsCommand, revokeCommand } from "./commands/revocations";
+import { adminTokenCommand, secretCommand } from "./commands/secrets";
+import { drillCommand } from "./commands/drill";
 import { UsageError, type Io } from "./io";
 
 const USAGE = `ema-edge — admin CLI for the ema-edge authorization server
@@ -22,6 +25,11 @@ const USAGE = `ema-edge — admin CLI for the ema-edge authorization server
   keys generate [--alg ES256|RS256|EdDSA] [--force]
   keys rotate [--force]         stage → promote → retire, one step per run
   report [FILE] [--format md|json]   the rollout sheet (exit 3 when a review is overdue)
+  revoke --iss ISSUER --sub SUBJECT [--tenant T] [--reason TEXT] [--url URL]   revoke a subject now
+  revocations list              revocations the KV mirror holds
+  drill [--url URL]             revocation drill against a running deployment (see README)
+  secret generate               a webhook/stream secret and the SHA-256 the policy keeps
+  admin-token generate [--force | --remote --push]   the admin API token
 
   --local (default) | --remote   local state (--persist-to .wrangler/state) or the deployed namespace
   --config wrangler.toml  --binding CONFIG  --file FILE (keys)  --push (keys → wrangler secret put)`;
@@ -34,6 +42,8 @@ export function defaultIo(): Io {
     user: process.env.EMA_EDGE_USER ?? safeUser(),
     cwd: process.cwd(),
     runner: wranglerRunner,
+    fetch: (...args) => fetch(...args),
+    localIssuer: readLocalIssuer,
     openStore: (target) => openStore(target, wranglerRunner),
   };
 }
@@ -57,6 +67,15 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         resource: { type: "string", multiple: true },
         "grace-hours": { type: "string" },
         secret: { type: "string" },
+        iss: { type: "string" },
+        sub: { type: "string" },
+        tenant: { type: "string" },
+        reason: { type: "string" },
+        url: { type: "string" },
+        "hook-secret": { type: "string" },
+        "client-id": { type: "string" },
+        "client-secret": { type: "string" },
+        "idp-port": { type: "string" },
         alg: { type: "string" },
         file: { type: "string" },
         force: { type: "boolean" },
@@ -89,6 +108,16 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return await clientsCommand(io, target, sub, args, flags);
       case "keys":
         return await keysCommand(io, target.remote, sub, flags);
+      case "revoke":
+        return await revokeCommand(io, target, flags);
+      case "revocations":
+        return await revocationsCommand(io, target, sub);
+      case "secret":
+        return await secretCommand(io, sub);
+      case "admin-token":
+        return await adminTokenCommand(io, target.remote, sub, flags);
+      case "drill":
+        return await drillCommand(io, target, flags);
       case "report":
         return await reportCommand(io, target, [sub, ...args].filter((a): a is string => a !== undefined), flags);
       default:

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run dev`: the authorization server on http://localhost:8787 with local KV and Durable Object
-// state in .wrangler/state, seeded through the admin CLI: a signing key in .dev.vars, the example
-// policy (config/policy.example.yaml) and the demo client (demo-client / demo-secret).
+// state in .wrangler/state, seeded through the admin CLI: a signing key and an admin token in
+// .dev.vars, the example policy (config/policy.example.yaml) and the demo client
+// (demo-client / demo-secret).
 // Needs no Cloudflare account and no network.
 import { spawn, spawnSync } from "node:child_process";
 
@@ -20,6 +21,7 @@ function cli(args, { tolerate } = {}) {
 }
 
 cli(["keys", "generate"]);
+cli(["admin-token", "generate"]);
 cli(["policy", "push", "config/policy.example.yaml"]);
 cli(["clients", "add", "demo-client", "--name", "Demo MCP client (development only)", "--secret", "demo-secret"], { tolerate: /exists/ });
 

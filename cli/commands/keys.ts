@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
+import { readDevVar, writeDevVar } from "../dev-vars";
 import { UsageError, type Io } from "../io";
 
 /** Resource servers cache our JWKS for 5 minutes: a staged key must be published that long first. */
@@ -108,22 +109,15 @@ function push(io: Io, flags: KeyFlags, set: KeySet): number {
 function keyStore(io: Io, remote: boolean, file: string | undefined) {
   if (file === undefined && remote) throw new UsageError("--remote keys need --file FILE (Cloudflare secrets cannot be read back)");
   const path = file ?? join(io.cwd, ".dev.vars");
-  const devVars = file === undefined;
-  const LINE = /^AT_SIGNING_KEYS='(.*)'$/m;
   return {
     name: path,
     read(): KeySet | undefined {
-      if (!existsSync(path)) return undefined;
-      const text = readFileSync(path, "utf8");
-      const json = devVars ? LINE.exec(text)?.[1] : text;
+      const json = file === undefined ? readDevVar(path, "AT_SIGNING_KEYS") : existsSync(path) ? readFileSync(path, "utf8") : undefined;
       return json ? (JSON.parse(json) as KeySet) : undefined;
     },
     write(set: KeySet) {
-      const json = JSON.stringify(set);
-      if (!devVars) return writeFileSync(path, json + "\n", { mode: 0o600 });
-      const existing = existsSync(path) ? readFileSync(path, "utf8") : "# Local development secrets (git-ignored).\n";
-      const next = LINE.test(existing) ? existing.replace(LINE, () => `AT_SIGNING_KEYS='${json}'`) : `${existing.trimEnd()}\nAT_SIGNING_KEYS='${json}'\n`;
-      writeFileSync(path, next, { mode: 0o600 });
+      if (file === undefined) writeDevVar(path, "AT_SIGNING_KEYS", JSON.stringify(set));
+      else writeFileSync(path, JSON.stringify(set) + "\n", { mode: 0o600 });
     },
   };
 }

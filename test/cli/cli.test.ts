@@ -35,6 +35,8 @@ async function run(args: string[], runner?: Runner) {
     user: "tester",
     cwd: dir,
     runner: runner ?? (() => ({ status: 1, stdout: "", stderr: "no wrangler in tests" })),
+    fetch: () => Promise.reject(new Error("no network in this test")),
+    localIssuer: () => "http://localhost:8787",
     openStore: (t) => openStore(t, runner),
   };
   const code = await main(args, io);

@@ -1,0 +1,159 @@
+// ema-edge drill — a revocation drill against a running deployment. The CLI plays the IdP: it
+// hosts a JWKS where the trusted issuer's jwks_uri points (local: http://localhost:8788), gets an
+// access token for a fresh test subject, pushes an Okta-shaped deactivation to the Event Hook the
+// way Okta would, and measures how long after the hook's acknowledgement the exchange, introspection
+// and the KV mirror refuse. It prints the evidence as a short report.
+import { createServer, type Server } from "node:http";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { readDeployedPolicy } from "../../workers/lib/policy-publish";
+import { subjectMirrorKey, type SubjectRevocationRecord } from "../../workers/lib/revocation-mirror";
+import type { Target } from "../kv-backend";
+import { UsageError, withStore, type Io } from "../io";
+
+const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/** How long to wait for each path to refuse before calling the drill failed. */
+const DRILL_TIMEOUT_MS = 10_000;
+
+export interface DrillFlags {
+  url?: string;
+  iss?: string;
+  "client-id"?: string;
+  "client-secret"?: string;
+  "hook-secret"?: string;
+}
+
+export async function drillCommand(io: Io, target: Target, flags: DrillFlags): Promise<number> {
+  if (target.remote && (!flags.url || !flags["hook-secret"] || !flags["client-secret"])) {
+    throw new UsageError("drill --remote needs --url, --client-id/--client-secret and --hook-secret, and a trusted issuer whose jwks_uri this machine serves");
+  }
+  const url = (flags.url ?? io.localIssuer(target)).replace(/\/$/, "");
+  const iss = flags.iss ?? "http://localhost:8788";
+  const clientId = flags["client-id"] ?? "demo-client";
+  const basic = `Basic ${btoa(`${encodeURIComponent(clientId)}:${encodeURIComponent(flags["client-secret"] ?? "demo-secret")}`)}`;
+  const hookSecret = flags["hook-secret"] ?? "dev-okta-hook-secret";
+
+  const policy = await withStore(io, target, ({ kv }) => readDeployedPolicy(kv));
+  const issuer = policy?.issuers.find((i) => i.issuer === iss);
+  if (!policy || !issuer?.jwks_uri || !issuer.default_resource) throw new UsageError(`the deployed policy has no issuer ${iss} with jwks_uri and default_resource`);
+  const rule = policy.rules.find((r) => r.resources.includes(issuer.default_resource!) && (!r.issuers || r.issuers.includes(issuer.id)));
+  if (!rule) throw new UsageError(`no rule grants ${issuer.id} access to ${issuer.default_resource}`);
+
+  const key = await drillKey(join(io.cwd, ".wrangler", "drill-idp-key.json"));
+  const servers = await serveJwks(issuer.jwks_uri, key.publicJwk);
+  const lines: string[] = [];
+  try {
+    const sub = `drill-${crypto.randomUUID().slice(0, 8)}`;
+    const t0 = Math.floor(Date.now() / 1000) - 1;
+    const mint = () =>
+      new SignJWT({ client_id: clientId, resource: issuer.default_resource, groups: rule.groups ?? [], amr: ["pwd", "mfa"], auth_time: t0 })
+        .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "oauth-id-jag+jwt" })
+        .setIssuer(iss).setSubject(sub).setAudience(url).setIssuedAt(t0).setExpirationTime(t0 + 240).setJti(crypto.randomUUID())
+        .sign(key.privateKey);
+    const exchange = async (assertion: string) =>
+      io.fetch(`${url}/oauth2/token`, { method: "POST", headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }) });
+    const introspect = async (token: string) =>
+      (await (await io.fetch(`${url}/oauth2/introspect`, { method: "POST", headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }) })).json()) as { active?: boolean };
+
+    const [first, later] = [await mint(), await mint()];
+    const granted = await exchange(first);
+    if (granted.status !== 200) throw new Error(`the drill subject could not get a token (${granted.status} ${await granted.text()})`);
+    const { access_token: accessToken } = (await granted.json()) as { access_token: string };
+    lines.push(`subject ${sub} (${iss}) got an access token; introspection: active=${(await introspect(accessToken)).active}`);
+
+    const hookStart = Date.now();
+    const hook = await io.fetch(`${url}/hooks/okta/${issuer.id}`, {
+      method: "POST",
+      headers: { [issuer.revocation?.okta_event_hook?.header ?? "authorization"]: hookSecret, "content-type": "application/json" },
+      body: JSON.stringify(oktaDeactivation(iss, sub)),
+    });
+    const ack = Date.now();
+    if (hook.status >= 300) throw new Error(`the event hook answered ${hook.status}`);
+    lines.push(`event hook acknowledged with ${hook.status} after ${ack - hookStart} ms`);
+
+    const exchangeMs = await until(async () => (await exchange(later)).status === 400, ack);
+    const introspectionMs = await until(async () => (await introspect(accessToken)).active === false, ack);
+    const mirrorMs = target.remote ? undefined : await withStore(io, target, ({ kv }) => until(async () => {
+      const record = await kv.get(await subjectMirrorKey({ iss, sub }));
+      return record !== null && (JSON.parse(record) as SubjectRevocationRecord).revoked_before >= t0;
+    }, ack));
+    lines.push(`exchange of an unexpired ID-JAG issued before the event: refused ${show(exchangeMs)} after the acknowledgement`);
+    lines.push(`introspection of the outstanding access token: inactive ${show(introspectionMs)} after the acknowledgement`);
+    if (!target.remote) lines.push(`KV mirror (what verifiers read): revoked ${show(mirrorMs)} after the acknowledgement (+ up to the verifier's KV cacheTtl at other locations)`);
+    const passed = [exchangeMs, introspectionMs].every((m) => m !== undefined);
+    io.out(["# Revocation drill", `deployment ${url}, ${new Date().toISOString()}`, "", ...lines.map((l) => `- ${l}`), "", passed ? "PASS" : "FAIL"].join("\n"));
+    return passed ? 0 : 1;
+  } finally {
+    for (const s of servers) s.close();
+  }
+}
+
+const show = (ms: number | undefined) => (ms === undefined ? `NOT within ${DRILL_TIMEOUT_MS} ms` : `${ms} ms`);
+
+/** Polls `check` until it holds; the elapsed time since `since`, or undefined on timeout. */
+async function until(check: () => Promise<boolean>, since: number): Promise<number | undefined> {
+  while (Date.now() - since < DRILL_TIMEOUT_MS) {
+    if (await check()) return Date.now() - since;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
+}
+
+function oktaDeactivation(iss: string, sub: string) {
+  const now = new Date().toISOString();
+  return {
+    eventType: "com.okta.event_hook",
+    eventTypeVersion: "1.0",
+    cloudEventsVersion: "0.1",
+    source: `${iss}/api/v1/eventHooks/drill`,
+    eventId: crypto.randomUUID(),
+    eventTime: now,
+    contentType: "application/json",
+    data: {
+      events: [
+        {
+          uuid: crypto.randomUUID(),
+          published: now,
+          eventType: "user.lifecycle.deactivate",
+          version: "0",
+          displayMessage: "Deactivate Okta user",
+          severity: "INFO",
+          actor: { id: "ema-edge-drill", type: "User", alternateId: "drill", displayName: "ema-edge drill" },
+          target: [{ id: sub, type: "User", alternateId: `${sub}@drill.invalid`, displayName: sub }],
+          outcome: { result: "SUCCESS", reason: null },
+        },
+      ],
+    },
+  };
+}
+
+/** The drill IdP's key, kept across runs so the deployment's JWKS cache keeps recognising its kid. */
+async function drillKey(path: string) {
+  if (!existsSync(path)) {
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify({ ...(await exportJWK(privateKey)), kid: `drill-${crypto.randomUUID().slice(0, 8)}`, alg: "ES256" }), { mode: 0o600 });
+  }
+  const jwk = JSON.parse(readFileSync(path, "utf8")) as JWK & { kid: string };
+  const { d: _d, ...publicJwk } = jwk;
+  return { kid: jwk.kid, privateKey: await importJWK(jwk, "ES256"), publicJwk: { ...publicJwk, use: "sig" } };
+}
+
+/** Serves the JWKS at the jwks_uri's port and path, on both loopback addresses (wrangler dev resolves localhost either way). */
+async function serveJwks(jwksUri: string, publicJwk: object): Promise<Server[]> {
+  const uri = new URL(jwksUri);
+  if (!["localhost", "127.0.0.1", "[::1]"].includes(uri.hostname)) throw new UsageError(`the drill can only serve a loopback jwks_uri, not ${jwksUri}`);
+  const body = JSON.stringify({ keys: [publicJwk] });
+  const servers: Server[] = [];
+  for (const host of ["127.0.0.1", "::1"]) {
+    const server = createServer((req, res) => {
+      const found = req.url === uri.pathname;
+      res.writeHead(found ? 200 : 404, { "content-type": "application/json", "cache-control": "max-age=60" });
+      res.end(found ? body : "{}");
+    });
+    await new Promise<void>((resolve, reject) => server.once("error", reject).listen(Number(uri.port || 80), host, resolve));
+    servers.push(server);
+  }
+  return servers;
+}
