@@ -1,7 +1,6 @@
 // Scope strings (RFC 6749 §3.3) and the grant's scope: policy-allowed ∩ ID-JAG scope ∩ requested
 // scope (design.md). Unknown names fall out of the intersection; nothing left is a refusal.
 import type { McpResource } from "../../lib/kv-records";
-import { ok, refuse, type Result } from "../../lib/result";
 
 /** scope-token = 1*( %x21 / %x23-5B / %x5D-7E ): no quotes, backslashes, controls or non-ASCII. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;

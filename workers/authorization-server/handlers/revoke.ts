@@ -8,7 +8,7 @@ import { mirrorDeniedToken } from "../revocation/apply";
 import { addressSubject } from "../revocation/shard-key";
 import { accessTokenKey, inspectAccessToken } from "../tokens/inspect";
 import { loadSigningKeys } from "../tokens/signing-keys";
-import { guarded, readTokenRequest, refusalResponse, type EndpointAudit, type EndpointRefusal } from "./introspect";
+import { guarded, readTokenRequest, refusalResponse, type EndpointAudit, type EndpointRefusal } from "./token-request";
 
 /** Verifiers accept a token up to 60 s past exp (lib/verifier.ts); the deny entry outlives that. */
 export const DENY_RETENTION_AFTER_EXP_SECONDS = 60;

@@ -44,6 +44,7 @@ export const REASONS = {
   unsupported_grant_type: { error: "unsupported_grant_type", status: 400 },
   assertion_missing: { error: "invalid_request", status: 400, public: "assertion is missing." },
   assertion_too_large: { error: "invalid_request", status: 400, public: "assertion is too large." },
+  token_missing: { error: "invalid_request", status: 400, public: "token is missing." },
   scope_parameter_malformed: { error: "invalid_scope", status: 400, public: "scope is malformed." },
   resource_parameter_invalid: { error: "invalid_target", status: 400, public: "resource must be an absolute URI without a fragment." },
 

@@ -13,6 +13,7 @@ export type RequestRefusal =
   | { reason: "assertion_missing" }
   | { reason: "assertion_too_large"; bytes: number; maxBytes: number }
   | { reason: "scope_parameter_malformed" }
+  | { reason: "token_missing" }
   | { reason: "resource_parameter_invalid"; detail: string };
 
 /** Client authentication (RFC 6749 §2.3, RFC 7523 §3 for client assertions). */
