@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { consumeOnce, raiseRevokedBefore, redeem } from "../../../workers/authorization-server/revocation/ledger";
+import { applyRevocationEntries, consumeOnce, raiseRevokedBefore, redeem } from "../../../workers/authorization-server/revocation/ledger";
 import type { SubjectShard } from "../../../workers/authorization-server/revocation/subject-shard";
 
 const shard = (name: string) => env.SUBJECT_SHARD.get(env.SUBJECT_SHARD.idFromName(name));
@@ -41,5 +41,15 @@ describe("SubjectShard ledger", () => {
     expect(await stub.redeem({ subjectKey: "x", jtiKey: "j", forgetAfter: 99, iat: 10, now: 11 })).toMatchObject({ reason: "subject_revoked" });
     expect(await stub.consumeOnce("c", 99, 1)).toBe(true);
     expect(await stub.consumeOnce("c", 99, 1)).toBe(false);
+  });
+});
+
+describe("applyRevocationEntries", () => {
+  it("ignores a redelivered event even when it claims a later time", async () => {
+    await inShard("dup-later", (sql) => {
+      expect(applyRevocationEntries(sql, [{ subjectKey: "s", revokedBefore: 100, eventKey: "e1" }], 200)[0]).toMatchObject({ revokedBefore: 100, duplicate: false });
+      expect(applyRevocationEntries(sql, [{ subjectKey: "s", revokedBefore: 150, eventKey: "e1" }], 200)[0]).toMatchObject({ revokedBefore: 100, duplicate: true });
+      expect(applyRevocationEntries(sql, [{ subjectKey: "s", revokedBefore: 150, eventKey: "e2" }], 200)[0]).toMatchObject({ revokedBefore: 150, duplicate: false });
+    });
   });
 });

@@ -49,7 +49,9 @@ export function applyRevocationEntries(sql: SqlStorage, entries: readonly Revoca
   sql.exec(`DELETE FROM seen_event WHERE forget_after < ?`, now);
   return entries.map((e) => {
     const fresh = sql.exec(`INSERT INTO seen_event (key, forget_after) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key`, e.eventKey, now + SEEN_EVENT_RETENTION_SECONDS).toArray().length === 1;
-    return { subjectKey: e.subjectKey, eventKey: e.eventKey, revokedBefore: raiseRevokedBefore(sql, e.subjectKey, e.revokedBefore), duplicate: !fresh };
+    // A redelivered event changes nothing, even if it now claims another time.
+    const stored = fresh ? raiseRevokedBefore(sql, e.subjectKey, e.revokedBefore) : (revokedBefore(sql, e.subjectKey) ?? e.revokedBefore);
+    return { subjectKey: e.subjectKey, eventKey: e.eventKey, revokedBefore: stored, duplicate: !fresh };
   });
 }
 
