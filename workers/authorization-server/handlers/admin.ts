@@ -6,6 +6,7 @@ import { parseStrictJson } from "../../lib/strict-json";
 import { StoreUnavailableError } from "../../lib/store-error";
 import { loadPolicy } from "../config/policy-store";
 import type { Env } from "../env";
+import { readBodyText } from "../http/body";
 import { jsonNoStore } from "../oauth/errors";
 import { applyRevocations } from "../revocation/apply";
 
@@ -19,8 +20,8 @@ export async function handleAdminRevocation(request: Request, env: Env, requestI
   if (!(await matchesSharedSecret(bearer, [await hashSharedSecret(env.ADMIN_TOKEN)]))) {
     return jsonNoStore({ error: "unauthorized" }, 401, { "WWW-Authenticate": 'Bearer realm="ema-edge-admin"' });
   }
-  const text = await request.text();
-  const parsed = text.length <= MAX_ADMIN_BODY_BYTES ? parseStrictJson(text) : undefined;
+  const text = await readBodyText(request, MAX_ADMIN_BODY_BYTES);
+  const parsed = text.ok ? parseStrictJson(text.value) : undefined;
   const body = parsed?.ok ? (parsed.value as Record<string, unknown>) : undefined;
   const { iss, sub, tenant, reason } = body ?? {};
   const isText = (v: unknown, max: number) => typeof v === "string" && v.length > 0 && v.length <= max;

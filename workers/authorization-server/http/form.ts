@@ -2,6 +2,7 @@
 // parameters MUST NOT be included more than once"), with the body capped before it is buffered.
 import { ok, refuse, type Result } from "../../lib/result";
 import type { RequestRefusal } from "../oauth/refusal";
+import { readBodyText } from "./body";
 
 /** Whole form body: a 16 KiB assertion plus an 8 KiB client assertion and the small parameters. */
 export const MAX_FORM_BYTES = 32 * 1024;
@@ -18,8 +19,8 @@ export async function readForm(request: Request): Promise<Result<FormParams, Req
   if (contentType.split(";")[0]!.trim().toLowerCase() !== "application/x-www-form-urlencoded") {
     return refuse({ reason: "unsupported_content_type" });
   }
-  const body = await readCapped(request, MAX_FORM_BYTES);
-  if (!body.ok) return body;
+  const body = await readBodyText(request, MAX_FORM_BYTES);
+  if (!body.ok) return refuse(body.error === "too_large" ? { reason: "body_too_large", maxBytes: MAX_FORM_BYTES } : { reason: "malformed_body" });
   return parseForm(body.value);
 }
 
@@ -40,34 +41,4 @@ export function parseForm(text: string): Result<FormParams, RequestRefusal> {
     if (value !== "") params.set(name, value);
   }
   return ok(params);
-}
-
-async function readCapped(request: Request, maxBytes: number): Promise<Result<string, RequestRefusal>> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) return refuse({ reason: "body_too_large", maxBytes });
-  if (!request.body) return ok("");
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return refuse({ reason: "body_too_large", maxBytes });
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return ok(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
-  } catch {
-    return refuse({ reason: "malformed_body" });
-  }
 }

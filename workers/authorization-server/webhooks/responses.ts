@@ -2,9 +2,10 @@
 // reason to status and body, the audit line of a refused call, and a body reader with a cap. Okta
 // reads only the status code of either answer, so bodies are small JSON for people debugging.
 // (The SSF receiver answers in RFC 8935 `err` codes and keeps its own table.)
-import { ok, refuse, type Result } from "../../lib/result";
-import type { EnvelopeRefusal } from "./okta-events";
+import { refuse, type Result } from "../../lib/result";
+import { readBodyText } from "../http/body";
 import type { LogoutRefusal } from "./logout-request";
+import type { EnvelopeRefusal } from "./okta-events";
 
 export type WebhookChannel = "okta_event_hook" | "universal_logout";
 
@@ -122,39 +123,9 @@ export function mediaType(request: Request): string {
   return (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
-/**
- * Reads at most `maxBytes` of the body as UTF-8. A declared Content-Length over the cap is refused
- * before reading; a body without one is counted as it streams and abandoned at the cap, so a
- * sender cannot make us buffer more than the cap either way.
- */
+/** The body within `maxBytes` as UTF-8 (http/body.ts), as a webhook refusal otherwise. */
 export async function readCappedText(request: Request, maxBytes: number): Promise<Result<string, WebhookRefusal>> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) return refuse({ reason: "body_too_large", maxBytes });
-  if (!request.body) return ok("");
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return refuse({ reason: "body_too_large", maxBytes });
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return ok(utf8.decode(bytes));
-  } catch {
-    return refuse({ reason: "body_not_utf8" });
-  }
+  const body = await readBodyText(request, maxBytes);
+  if (body.ok) return body;
+  return refuse(body.error === "too_large" ? { reason: "body_too_large", maxBytes } : { reason: "body_not_utf8" });
 }

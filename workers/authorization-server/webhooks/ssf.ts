@@ -18,6 +18,7 @@ import { applyRevocations } from "../revocation/apply";
 import { checkSetHeader, validateSetClaims, type ValidatedSet } from "./set";
 import { setErrorCode, setRefusalResponse, type SetRefusal } from "./set-errors";
 import { checkStreamSubject, classifyEvent, targetOf, type IgnoreWhy, type RevocationTarget, type StreamStatus } from "./ssf-events";
+import { readBodyText } from "../http/body";
 
 /** A SET is a few KB; the cap applies while reading, so a sender cannot make us buffer more (§8). */
 export const MAX_SET_BYTES = 64 * 1024;
@@ -76,7 +77,7 @@ async function receive(request: Request, env: Env, requestId: string, issuerId: 
   // 4. Media type and size, before the body is buffered.
   const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (mediaType !== SET_MEDIA_TYPE) return refuse({ reason: "content_type_invalid" });
-  const body = await readCapped(request, MAX_SET_BYTES);
+  const body = await readSetBody(request);
   if (!body.ok) return body;
 
   // 5. Structure, header, the transmitter's key and the signature.
@@ -174,35 +175,6 @@ async function subjectOf(env: Env, target: RevocationTarget, idp: TrustedIssuer)
   return { kind: "subject", subject: { iss: ref.iss!, sub: ref.sub!, ...(typeof ref.tenant === "string" && { tenant: ref.tenant }) } };
 }
 
-/** Reads the body, refusing it as soon as it passes `maxBytes` (a declared length is checked first). */
-async function readCapped(request: Request, maxBytes: number): Promise<Result<string, SetRefusal>> {
-  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) return refuse({ reason: "body_too_large", maxBytes });
-  if (!request.body) return ok("");
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return refuse({ reason: "body_too_large", maxBytes });
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return ok(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
-  } catch {
-    return refuse({ reason: "jws_malformed", detail: "body_utf8" });
-  }
-}
 
 function auditFields(requestId: string, handled: Exclude<Handled, { kind: "revoked" }>): Record<string, unknown> {
   const base = { request_id: requestId, event_id: handled.eventId };
@@ -220,4 +192,11 @@ function auditFields(requestId: string, handled: Exclude<Handled, { kind: "revok
 /** One JSON line per delivery that applyRevocations does not log; never the SET or its subject. */
 function audit(fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ type: "ema.webhook", channel: "ssf", ...fields }));
+}
+
+/** The SET within MAX_SET_BYTES (http/body.ts); a body that is not UTF-8 cannot be a compact JWS. */
+async function readSetBody(request: Request): Promise<Result<string, SetRefusal>> {
+  const body = await readBodyText(request, MAX_SET_BYTES);
+  if (body.ok) return body;
+  return refuse(body.error === "too_large" ? { reason: "body_too_large", maxBytes: MAX_SET_BYTES } : { reason: "jws_malformed", detail: "body_utf8" });
 }
