@@ -56,6 +56,9 @@ export interface ScopeDefinition {
   conditions?: ScopeConditions;
 }
 
+/** Access-token lifetime when a resource names none (design.md). */
+export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 300;
+
 export interface McpResource {
   resource: string;
   name: string;

@@ -1,7 +1,7 @@
 // The rollout sheet an auditor asks for, per MCP resource: who gets which scopes through which
 // rule, the sensitive scopes and their step-up conditions, owners, approvers, review dates (overdue
 // flagged) and how revocation reaches it. Pure; `ema-edge report` prints it as Markdown or JSON.
-import type { PolicyDoc, ScopeConditions } from "./kv-records";
+import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS, type PolicyDoc, type ScopeConditions } from "./kv-records";
 
 export interface ReportGrant {
   rule: string;
@@ -30,13 +30,12 @@ export interface RolloutReport {
   resources: ReportResource[];
 }
 
-const DEFAULT_TTL_SECONDS = 300;
 
 /** `today` is YYYY-MM-DD; a rule is overdue when its review_by is before it. */
 export function buildReport(doc: Omit<PolicyDoc, "version"> & { version?: number }, today: string): RolloutReport {
   const resources = doc.resources.map((r): ReportResource => {
     const defined = r.scopes.map((s) => s.name);
-    const ttl = r.access_token_ttl_seconds ?? DEFAULT_TTL_SECONDS;
+    const ttl = r.access_token_ttl_seconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS;
     const grants = doc.rules
       .filter((rule) => rule.resources.includes(r.resource))
       .map((rule): ReportGrant => ({

@@ -7,23 +7,16 @@ import { decodeBase64Url } from "../../lib/base64url";
 import type { SignatureAlgorithm } from "../../lib/kv-records";
 import { ok, refuse, type Result } from "../../lib/result";
 import { parseStrictJson } from "../../lib/strict-json";
+import { CLOCK_SKEW_SECONDS, MAX_JTI_LENGTH } from "../assertion/claims";
+import { SIGNATURE_ALGORITHMS } from "../assertion/header";
 import { selectKey } from "../jwks/select";
 
 /** RFC 7523 §2.2: the only client_assertion_type accepted. */
 export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /** Bounds parsing and signature work on input an unauthenticated caller chose. */
 export const MAX_CLIENT_ASSERTION_BYTES = 8192;
-/** Clock difference tolerated between the client and us, on exp, iat and nbf. */
-export const CLIENT_ASSERTION_SKEW_SECONDS = 60;
 /** An assertion may not live longer than this from now (plus skew): it is a one-shot credential. */
 export const MAX_CLIENT_ASSERTION_LIFETIME_SECONDS = 300;
-/** Bounds what the replay ledger stores per assertion. */
-export const MAX_JTI_LENGTH = 256;
-
-/** Asymmetric only: HS* would make the registered public key a shared secret, `none` no check. */
-const ALLOWED_ALGS: readonly SignatureAlgorithm[] = [
-  "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
-];
 
 /**
  * The rule an assertion broke: audited, never shown to the caller. A fixed vocabulary, so no part
@@ -112,7 +105,8 @@ export function readClientAssertion(
   if (!payload.ok) return payload;
 
   const { alg, typ, kid } = header.value;
-  if (!ALLOWED_ALGS.includes(alg as SignatureAlgorithm)) return defect("alg");
+  // Asymmetric only (the ID-JAG's set): HS* would make the registered public key a shared secret.
+  if (typeof alg !== "string" || !SIGNATURE_ALGORITHMS.has(alg)) return defect("alg");
   if (typ !== undefined && (typeof typ !== "string" || !(GENERIC_TYP.test(typ) || CLIENT_AUTH_TYP.test(typ)))) {
     return defect("typ");
   }
@@ -181,15 +175,15 @@ export function validateClientAssertionClaims(
 
   const { exp, iat, nbf, jti } = claims;
   if (!isNumericDate(exp)) return defect("exp");
-  if (now > exp + CLIENT_ASSERTION_SKEW_SECONDS) return defect("expired");
-  if (exp - now > MAX_CLIENT_ASSERTION_LIFETIME_SECONDS + CLIENT_ASSERTION_SKEW_SECONDS) return defect("lifetime");
+  if (now > exp + CLOCK_SKEW_SECONDS) return defect("expired");
+  if (exp - now > MAX_CLIENT_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) return defect("lifetime");
   if (nbf !== undefined) {
     if (!isNumericDate(nbf)) return defect("nbf");
-    if (nbf > now + CLIENT_ASSERTION_SKEW_SECONDS) return defect("not_yet_valid");
+    if (nbf > now + CLOCK_SKEW_SECONDS) return defect("not_yet_valid");
   }
   if (iat !== undefined) {
     if (!isNumericDate(iat)) return defect("iat");
-    if (iat > now + CLIENT_ASSERTION_SKEW_SECONDS) return defect("iat_future");
+    if (iat > now + CLOCK_SKEW_SECONDS) return defect("iat_future");
   }
   if (typeof jti !== "string" || jti.length === 0 || jti.length > MAX_JTI_LENGTH) return defect("jti");
   return ok({ jti, exp });

@@ -2,6 +2,7 @@
 // Laid out as the numbered steps of spec notes §4: cheap checks first, nothing from the assertion
 // trusted before its signature verifies, state touched once and last, so a refusal spends nothing.
 import { sha256Base64Url } from "../../lib/digest";
+import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS } from "../../lib/kv-records";
 import { ok, refuse, type Result } from "../../lib/result";
 import { StoreUnavailableError } from "../../lib/store-error";
 import { emitAudit } from "../audit/event";
@@ -42,8 +43,6 @@ import { loadSigningKeys } from "../tokens/signing-keys";
 export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /** ID-JAGs are a few hundred bytes to a few KiB; the cap stops crypto work on junk (spec notes §4.1). */
 export const MAX_ASSERTION_BYTES = 16 * 1024;
-/** Used when a resource names no access-token lifetime (design.md). */
-export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 300;
 /** Okta's and most IdPs' name for the groups claim. */
 export const DEFAULT_GROUPS_CLAIM = "groups";
 

@@ -23,11 +23,6 @@ export async function addressSubject(subject: SubjectId): Promise<SubjectAddress
   return { shardName: `subject:${issuerHash}:${shardIndex(subjectKey)}`, subjectKey };
 }
 
-/** The shard a client's one-time client-assertion jtis live in. */
-export async function clientShardName(clientId: string): Promise<string> {
-  return `client:${await sha256Base64Url(clientId)}`;
-}
-
 /** A stable index in [0, SUBJECT_SHARD_COUNT) from a base64url digest. */
 function shardIndex(digest: string): number {
   const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -2,12 +2,10 @@
 // proves it is Okta with a signed bearer JWT; we raise the user's revoked_before to now, so every
 // ID-JAG and access token issued so far is refused. Steps: the JWT (401), the body (400), single use
 // of its jti (401), the subject (404), the revocation (204). Okta reads only the status code.
-import { sha256Base64Url } from "../../lib/digest";
 import type { TrustedIssuer } from "../../lib/kv-records";
 import { ok, refuse, type Result } from "../../lib/result";
 import { emailIndexKey, type SubjectRef } from "../../lib/revocation-mirror";
 import { StoreUnavailableError } from "../../lib/store-error";
-import { CLOCK_SKEW_SECONDS } from "../assertion/claims";
 import { parseCompactJws } from "../assertion/jws";
 import { verifySignature } from "../assertion/signature";
 import { DEFAULT_ISSUER_ALGORITHMS } from "../assertion/trust";
@@ -16,6 +14,7 @@ import type { Env } from "../env";
 import { endpointUrl } from "../http/endpoints";
 import { resolveVerificationKey } from "../jwks/cache";
 import { applyRevocations } from "../revocation/apply";
+import { spendJtiOnce } from "../revocation/one-time";
 import { checkLogoutClaims, checkLogoutHeader, parseLogoutBody, readBearer, type LogoutClaims, type LogoutExpectations, type LogoutSubject } from "./logout-request";
 import { mediaType, readCappedText, refuseWebhook, type WebhookRefusal } from "./responses";
 
@@ -101,8 +100,7 @@ async function authenticate(request: Request, env: Env, issuer: TrustedIssuer, e
 async function spendJti(env: Env, iss: string, claims: LogoutClaims, now: number): Promise<Step<true>> {
   let fresh: boolean;
   try {
-    const shard = env.SUBJECT_SHARD.get(env.SUBJECT_SHARD.idFromName(`logout:${await sha256Base64Url(iss)}`));
-    fresh = await shard.consumeOnce(await sha256Base64Url(`${iss}\n${claims.jti}`), claims.exp + CLOCK_SKEW_SECONDS, now);
+    fresh = await spendJtiOnce(env, "logout", iss, claims.jti, claims.exp, now);
   } catch {
     // Without the ledger we cannot tell a replay from a first delivery: fail closed.
     return refuse({ reason: "store_unavailable", store: "subject_shard" });
