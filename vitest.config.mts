@@ -20,8 +20,29 @@ export default defineConfig({
         test: {
           name: "workers",
           globalSetup: ["./test/support/idp-server.ts"],
-          include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/fuzz/**/*.test.ts"],
         },
+      },
+      // The development IdP, inside workerd with its own KV namespace.
+      {
+        plugins: [cloudflareTest({ main: "./workers/dev-idp/index.ts", wrangler: { configPath: "./workers/dev-idp/wrangler.toml" }, miniflare: { cf: false } })],
+        test: { name: "dev-idp", globalSetup: ["./test/dev-idp/support/recorder.mjs"], include: ["test/dev-idp/**/*.test.ts"] },
+      },
+      // The demo MCP server, inside workerd. The global setup stands in for ema-edge's JWKS endpoint
+      // on a loopback port; AS_ISSUER points there, so the real verifier fetches real keys.
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: "./workers/demo-mcp-server/index.ts",
+            wrangler: { configPath: "./workers/demo-mcp-server/wrangler.toml" },
+            miniflare: { cf: false, bindings: { AS_ISSUER: inject("demoAsIssuer") } },
+          })),
+        ],
+        test: { name: "demo-mcp-server", globalSetup: ["./test/demo-mcp-server/support/as-jwks-host.mjs"], include: ["test/demo-mcp-server/**/*.test.ts"] },
+      },
+      // End to end: the three workers in one local workerd (Miniflare), driven by the official MCP client.
+      {
+        test: { name: "e2e", environment: "node", include: ["test/e2e/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 },
       },
       // The admin CLI, in Node, against real local KV state through wrangler.
       {

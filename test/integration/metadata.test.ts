@@ -35,6 +35,17 @@ describe("authorization server metadata", () => {
     expect(doc.response_types_supported).toEqual([]);
   });
 
+  it("publishes an authorization endpoint (the MCP SDK requires the member) that refuses every request without redirecting", async () => {
+    const doc = await metadata();
+    expect(doc.authorization_endpoint).toBe(`${ISSUER}/oauth2/authorize`);
+    for (const init of [{ method: "GET" }, { method: "POST", body: "response_type=code" }]) {
+      const response = await exports.default.fetch(`${ISSUER}/oauth2/authorize?response_type=code&client_id=x&redirect_uri=https://evil.example/cb`, init);
+      expect(response.status).toBe(400);
+      expect(response.headers.get("location")).toBeNull();
+      expect(await response.json()).toMatchObject({ error: "unsupported_response_type" });
+    }
+  });
+
   it("never discloses the trusted issuers", async () => {
     const text = JSON.stringify(await metadata());
     expect(text).not.toContain(world.idp.issuer);

@@ -11,6 +11,10 @@ export function buildMetadata(issuer: string, policy: PolicyDoc | undefined): Re
   const scopes = policy ? [...new Set(policy.resources.flatMap((r) => r.scopes.map((s) => s.name)))] : undefined;
   return {
     issuer,
+    // RFC 8414 §2 requires it only when a grant type uses it, and none of ours does; the official
+    // MCP SDK's metadata schema requires it all the same. It names an endpoint that refuses every
+    // request (handlers/authorize.ts), so publishing it promises nothing.
+    authorization_endpoint: endpointUrl(issuer, "authorize"),
     token_endpoint: endpointUrl(issuer, "token"),
     jwks_uri: endpointUrl(issuer, "jwks"),
     grant_types_supported: [JWT_BEARER_GRANT],
@@ -21,8 +25,8 @@ export function buildMetadata(issuer: string, policy: PolicyDoc | undefined): Re
     introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
     revocation_endpoint: endpointUrl(issuer, "revoke"),
     revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
-    // RFC 8414 requires the member. We have no authorization endpoint, so we support no response
-    // type; publishing "code" would send clients to an endpoint that does not exist.
+    // RFC 8414 requires the member. Our authorization endpoint supports no response type, so this
+    // is empty; publishing "code" would send clients into a flow that does not exist.
     response_types_supported: [],
     ...(scopes && { scopes_supported: scopes }),
   };

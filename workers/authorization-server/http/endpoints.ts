@@ -6,6 +6,8 @@ export const issuerPath = (issuer: string): string => new URL(issuer).pathname.r
 
 export const ENDPOINT_PATHS = {
   token: "/oauth2/token",
+  /** Always refuses (handlers/authorize.ts); published because MCP clients require the member. */
+  authorize: "/oauth2/authorize",
   introspect: "/oauth2/introspect",
   revoke: "/oauth2/revoke",
   jwks: "/.well-known/jwks.json",
