@@ -315,3 +315,29 @@ describe("where keys may come from", () => {
     expect(h.calls.urls.some((u) => u.includes("idp.example.test"))).toBe(false);
   });
 });
+
+describe("sharing a fetched set", () => {
+  it("answers before the KV write completes when given waitUntil, and hands that write to it", async () => {
+    const idp = await createTestIdp();
+    const issuer: TrustedIssuer = { id: idp.id, issuer: idp.issuer, jwks_uri: idp.jwksUri };
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const puts: string[] = [];
+    const kv = {
+      get: (key: string, type: "json") => env.CONFIG.get(key, type),
+      put: async (key: string, value: string, opts: KVNamespacePutOptions) => {
+        await held; // a slow KV write: the token request must not wait for it
+        puts.push(key);
+        return env.CONFIG.put(key, value, opts);
+      },
+    } as unknown as KVNamespace;
+    const background: Promise<unknown>[] = [];
+    const result = await resolveVerificationKey(issuer, { alg: "RS256", kid: "rsa-1" }, { kv, fetch, now: T0, timeoutMs: 300, waitUntil: (p) => void background.push(p) });
+    await expectVerifies(result, idp, idp.keys[0]!);
+    expect(background).toHaveLength(1);
+    expect(puts).toEqual([]);
+    release();
+    await Promise.all(background);
+    expect(puts).toEqual([await kvKeyOf(idp.issuer)]);
+  });
+});

@@ -6,6 +6,7 @@ import type { JWTPayload } from "jose";
 import type { ClientRecord, PolicyDoc, PolicyRule, TrustedIssuer } from "../../workers/lib/kv-records";
 import { hashClientSecret } from "../../workers/authorization-server/client/secret";
 import { forgetPolicyForTests } from "../../workers/authorization-server/config/policy-store";
+import { forgetClientsForTests } from "../../workers/authorization-server/config/client-store";
 import { createTestIdp, makeKey, type TestIdp, type TestKey } from "./test-idp";
 
 export const ISSUER = "https://as.example.test";
@@ -93,6 +94,8 @@ export async function setupWorld(): Promise<World> {
     },
   ];
   for (const record of records) await env.CONFIG.put(`client:v1:${record.client_id}`, JSON.stringify(record));
+  // Records of another test file's world may still be cached in this isolate.
+  forgetClientsForTests();
 
   const world: World = {
     idp,

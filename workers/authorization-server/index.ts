@@ -3,6 +3,7 @@
 import { Router, type IRequest } from "itty-router";
 import type { Env } from "./env";
 import { loadPolicy } from "./config/policy-store";
+import { refuseAuthorization } from "./handlers/authorize";
 import { buildMetadata } from "./handlers/metadata";
 import { handleAdminRevocation } from "./handlers/admin";
 import { handleIntrospection } from "./handlers/introspect";
@@ -30,7 +31,8 @@ function buildRouter(issuer: string) {
       const keys = await loadSigningKeys(env.AT_SIGNING_KEYS);
       return new Response(keys.jwksJson, { headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" } });
     })
-    .all(base + ENDPOINT_PATHS.token, (req, env, _ctx, requestId) => handleTokenRequest(req, env, requestId))
+    .all(base + ENDPOINT_PATHS.authorize, () => refuseAuthorization())
+    .all(base + ENDPOINT_PATHS.token, (req, env, ctx, requestId) => handleTokenRequest(req, env, requestId, ctx))
     .all(base + ENDPOINT_PATHS.introspect, (req, env, ctx, requestId) => handleIntrospection(req, env, ctx, requestId))
     .all(base + ENDPOINT_PATHS.revoke, (req, env, ctx, requestId) => handleRevocation(req, env, ctx, requestId))
     .all(`${base}${ENDPOINT_PATHS.oktaHook}/:issuerId`, (req, env, ctx, requestId) => handleOktaHook(req, env, ctx, requestId, req.params.issuerId))

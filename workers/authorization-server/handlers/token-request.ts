@@ -56,7 +56,7 @@ export async function readTokenRequest(request: Request, env: Env, now: number, 
     issuer: env.ISSUER,
     tokenEndpoint: endpointUrl(env.ISSUER, "token"),
     now,
-    loadClient: (clientId) => loadClient(env.CONFIG, clientId),
+    loadClient: (clientId) => loadClient(env.CONFIG, clientId, now),
   });
   if (!authenticated.ok) return authenticated;
   audit.client_id = authenticated.value.client.client_id;

@@ -47,12 +47,12 @@ export const MAX_ASSERTION_BYTES = 16 * 1024;
 export const DEFAULT_GROUPS_CLAIM = "groups";
 
 /** The HTTP edge of the token endpoint: reads the clock once, answers, and writes the audit line. */
-export async function handleTokenRequest(request: Request, env: Env, requestId: string): Promise<Response> {
+export async function handleTokenRequest(request: Request, env: Env, requestId: string, ctx?: ExecutionContext): Promise<Response> {
   const now = Math.floor(Date.now() / 1000);
   const audit: AuditEvent = { type: "ema.token", request_id: requestId, time: now, decision: "refused" };
   let result: Result<TokenSuccess, Refusal>;
   try {
-    result = await exchangeIdJag(request, env, now, audit);
+    result = await exchangeIdJag(request, env, now, audit, ctx);
   } catch (error) {
     if (!(error instanceof StoreUnavailableError)) {
       emitAudit({ ...audit, reason: "server_error", detail: { error: error instanceof Error ? error.name : "unknown" } });
@@ -84,7 +84,7 @@ export interface TokenSuccess {
  * Runs the exchange. Fills `audit` as facts become known (verified claims only) and returns the
  * token response body or the refusal; the caller turns either into HTTP.
  */
-export async function exchangeIdJag(request: Request, env: Env, now: number, audit: AuditEvent): Promise<Result<TokenSuccess, Refusal>> {
+export async function exchangeIdJag(request: Request, env: Env, now: number, audit: AuditEvent, ctx?: ExecutionContext): Promise<Result<TokenSuccess, Refusal>> {
   // 1. Request shape: POST, form body within its cap, one value per parameter, the grant type.
   const form = await readForm(request);
   if (!form.ok) return form;
@@ -102,7 +102,7 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
     issuer: env.ISSUER,
     tokenEndpoint,
     now,
-    loadClient: (clientId) => loadClient(env.CONFIG, clientId),
+    loadClient: (clientId) => loadClient(env.CONFIG, clientId, now),
   });
   if (!authenticated.ok) return authenticated;
   const { client } = authenticated.value;
@@ -135,7 +135,7 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
   if (!issuer.ok) return issuer;
 
   // 6. Signature, with a key from that issuer's JWKS only.
-  const key = await resolveVerificationKey(issuer.value, header.value, { kv: env.CONFIG, fetch, now });
+  const key = await resolveVerificationKey(issuer.value, header.value, { kv: env.CONFIG, fetch, now, ...(ctx && { waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) }) });
   if (!key.ok) return key;
   const signature = await verifySignature(jws.value.compact, key.value, header.value.alg);
   if (!signature.ok) return signature;

@@ -23,6 +23,11 @@ export interface JwksDeps {
   now: number;
   /** Test only: a shorter deadline for the whole IdP round (discovery + JWKS). */
   timeoutMs?: number;
+  /**
+   * The request's `ctx.waitUntil`: when given, sharing a fetched set through KV happens after the
+   * response instead of before it (the keys in hand already answer this request).
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 /** What one isolate knows about one issuer's keys. */
@@ -81,7 +86,9 @@ export async function resolveVerificationKey(
     return serveStale(state, header, now, fetched.error.detail);
   }
   adopt(state, fetched.value);
-  await writeShared(deps.kv, kvKey, fetched.value);
+  const sharing = writeShared(deps.kv, kvKey, fetched.value);
+  if (deps.waitUntil) deps.waitUntil(sharing);
+  else await sharing;
   return keyFrom(state, header);
 }
 
