@@ -17,7 +17,13 @@ export function parsePolicyText(text: string, ownIssuer?: string): Result<Policy
   if (doc.errors.length > 0) {
     return refuse(doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? "?"}`, message: e.message.split("\n")[0]! })));
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    // toJS throws (ReferenceError) on an alias to no anchor and on an alias bomb (maxAliasCount).
+    value = doc.toJS();
+  } catch (error) {
+    return refuse([{ path: "/", message: error instanceof Error ? error.message.split("\n")[0]! : "YAML could not be read" }]);
+  }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return refuse([{ path: "/", message: "must be a mapping" }]);
   const source = stripStamps(value as Record<string, unknown>);
   const checked = checkRecord("policy", { ...source, version: 1 });
