@@ -27,7 +27,8 @@ const USAGE = `ema-edge — admin CLI for the ema-edge authorization server
   report [FILE] [--format md|json]   the rollout sheet (exit 3 when a review is overdue)
   revoke --iss ISSUER --sub SUBJECT [--tenant T] [--reason TEXT] [--url URL]   revoke a subject now
   revocations list              revocations the KV mirror holds
-  drill [--url URL]             revocation drill against a running deployment (see README)
+  drill [--url URL] [--user alice]   revocation drill against a running deployment (see README;
+                                locally it drives the dev IdP of \`npm run dev\`)
   secret generate               a webhook/stream secret and the SHA-256 the policy keeps
   admin-token generate [--force | --remote --push]   the admin API token
 
@@ -76,6 +77,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         "client-id": { type: "string" },
         "client-secret": { type: "string" },
         "idp-port": { type: "string" },
+        user: { type: "string" },
         alg: { type: "string" },
         file: { type: "string" },
         force: { type: "boolean" },

@@ -7,6 +7,8 @@ import { createServer, type Server } from "node:http";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { decodeBase64Url } from "../../workers/lib/base64url";
+import type { TrustedIssuer } from "../../workers/lib/kv-records";
 import { readDeployedPolicy } from "../../workers/lib/policy-publish";
 import { subjectMirrorKey, type SubjectRevocationRecord } from "../../workers/lib/revocation-mirror";
 import type { Target } from "../kv-backend";
@@ -22,6 +24,7 @@ export interface DrillFlags {
   "client-id"?: string;
   "client-secret"?: string;
   "hook-secret"?: string;
+  user?: string;
 }
 
 export async function drillCommand(io: Io, target: Target, flags: DrillFlags): Promise<number> {
@@ -40,44 +43,33 @@ export async function drillCommand(io: Io, target: Target, flags: DrillFlags): P
   const rule = policy.rules.find((r) => r.resources.includes(issuer.default_resource!) && (!r.issuers || r.issuers.includes(issuer.id)));
   if (!rule) throw new UsageError(`no rule grants ${issuer.id} access to ${issuer.default_resource}`);
 
-  const key = await drillKey(join(io.cwd, ".wrangler", "drill-idp-key.json"));
-  const servers = await serveJwks(issuer.jwks_uri, key.publicJwk);
+  // With `npm run dev` running, the issuer is the dev IdP: the drill drives it as an admin would
+  // (its deactivation pushes a real Event Hook and SET). Otherwise the CLI plays the IdP itself.
+  const idp = (await isDevIdp(io, iss)) ? devIdpDrill(io, iss, url, issuer.default_resource, { id: clientId, secret: flags["client-secret"] ?? "demo-secret" }, flags.user ?? "alice") : await selfHostedDrill(io, url, issuer, rule.groups ?? [], clientId, hookSecret);
+  const exchange = async (assertion: string) =>
+    io.fetch(`${url}/oauth2/token`, { method: "POST", headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }) });
+  const introspect = async (token: string) =>
+    (await (await io.fetch(`${url}/oauth2/introspect`, { method: "POST", headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }) })).json()) as { active?: boolean };
   // Opened before the event, so its start-up time is not counted against the mirror.
   const mirror = target.remote ? undefined : await io.openStore(target);
   const lines: string[] = [];
   try {
-    const sub = `drill-${crypto.randomUUID().slice(0, 8)}`;
     const t0 = Math.floor(Date.now() / 1000) - 1;
-    const mint = () =>
-      new SignJWT({ client_id: clientId, resource: issuer.default_resource, groups: rule.groups ?? [], amr: ["pwd", "mfa"], auth_time: t0 })
-        .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "oauth-id-jag+jwt" })
-        .setIssuer(iss).setSubject(sub).setAudience(url).setIssuedAt(t0).setExpirationTime(t0 + 240).setJti(crypto.randomUUID())
-        .sign(key.privateKey);
-    const exchange = async (assertion: string) =>
-      io.fetch(`${url}/oauth2/token`, { method: "POST", headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }) });
-    const introspect = async (token: string) =>
-      (await (await io.fetch(`${url}/oauth2/introspect`, { method: "POST", headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }) })).json()) as { active?: boolean };
-
-    const [first, later] = [await mint(), await mint()];
+    const [first, later] = [await idp.mint(), await idp.mint()];
     const granted = await exchange(first);
     if (granted.status !== 200) throw new Error(`the drill subject could not get a token (${granted.status} ${await granted.text()})`);
     const { access_token: accessToken } = (await granted.json()) as { access_token: string };
-    lines.push(`subject ${sub} (${iss}) got an access token; introspection: active=${(await introspect(accessToken)).active}`);
+    lines.push(`subject ${idp.sub} (${iss}) got an access token; introspection: active=${(await introspect(accessToken)).active}`);
 
-    const hookStart = Date.now();
-    const hook = await io.fetch(`${url}/hooks/okta/${issuer.id}`, {
-      method: "POST",
-      headers: { [issuer.revocation?.okta_event_hook?.header ?? "authorization"]: hookSecret, "content-type": "application/json" },
-      body: JSON.stringify(oktaDeactivation(iss, sub)),
-    });
+    const revokeStart = Date.now();
+    const revoked = await idp.revoke();
     const ack = Date.now();
-    if (hook.status >= 300) throw new Error(`the event hook answered ${hook.status}`);
-    lines.push(`event hook acknowledged with ${hook.status} after ${ack - hookStart} ms`);
+    lines.push(`${revoked} after ${ack - revokeStart} ms`);
 
     const exchangeMs = await until(async () => (await exchange(later)).status === 400, ack);
     const introspectionMs = await until(async () => (await introspect(accessToken)).active === false, ack);
     const mirrorMs = mirror && (await until(async () => {
-      const record = await mirror.kv.get(await subjectMirrorKey({ iss, sub }));
+      const record = await mirror.kv.get(await subjectMirrorKey({ iss, sub: idp.sub }));
       return record !== null && (JSON.parse(record) as SubjectRevocationRecord).revoked_before >= t0;
     }, ack));
     lines.push(`exchange of an unexpired ID-JAG issued before the event: refused ${show(exchangeMs)} after the acknowledgement`);
@@ -87,9 +79,103 @@ export async function drillCommand(io: Io, target: Target, flags: DrillFlags): P
     io.out(["# Revocation drill", `deployment ${url}, ${new Date().toISOString()}`, "", ...lines.map((l) => `- ${l}`), "", passed ? "PASS" : "FAIL"].join("\n"));
     return passed ? 0 : 1;
   } finally {
-    for (const s of servers) s.close();
+    await idp.close();
     await mirror?.close();
   }
+}
+
+/** Where the drill's ID-JAGs come from and how its revocation is sent. */
+interface DrillIdp {
+  /** The drill subject's `sub` (known once the first ID-JAG is minted, for the dev IdP). */
+  readonly sub: string;
+  mint(): Promise<string>;
+  /** Sends the revocation; resolves once the IdP's push was acknowledged, with a line for the report. */
+  revoke(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The dev IdP answers on every route with this header (workers/dev-idp). */
+async function isDevIdp(io: Io, iss: string): Promise<boolean> {
+  try {
+    const response = await io.fetch(`${iss}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.headers.get("x-dev-idp") !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** The drill through the dev IdP: `user` signs in, gets ID-JAGs, is deactivated (and reactivated after). */
+function devIdpDrill(io: Io, iss: string, audience: string, resource: string, client: { id: string; secret: string }, user: string): DrillIdp {
+  let sub = "";
+  const post = (path: string, form?: Record<string, string>) =>
+    io.fetch(`${iss}${path}`, { method: "POST", ...(form && { headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) }) });
+  let idToken: string | undefined;
+  return {
+    get sub() {
+      return sub;
+    },
+    async mint() {
+      if (idToken === undefined) {
+        await (await post("/dev/reset")).body?.cancel();
+        const login = await post("/dev/login", { username: user, client_id: client.id });
+        if (!login.ok) throw new UsageError(`the dev IdP refused to sign in ${user} (${login.status})`);
+        idToken = ((await login.json()) as { id_token: string }).id_token;
+      }
+      const response = await post("/oauth2/token", {
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        requested_token_type: "urn:ietf:params:oauth:token-type:id-jag",
+        subject_token: idToken,
+        subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+        audience,
+        resource,
+        client_id: client.id,
+        client_secret: client.secret,
+      });
+      if (!response.ok) throw new Error(`the dev IdP refused an ID-JAG (${response.status} ${await response.text()})`);
+      const grant = ((await response.json()) as { access_token: string }).access_token;
+      sub = (JSON.parse(new TextDecoder().decode(decodeBase64Url(grant.split(".")[1]!))) as { sub: string }).sub;
+      return grant;
+    },
+    async revoke() {
+      const response = await post(`/dev/users/${encodeURIComponent(user)}/deactivate`);
+      const body = (await response.json()) as { pushes?: { url: string; status: number | null; ms: number }[] };
+      if (!response.ok) throw new Error(`the dev IdP could not deliver its pushes (${response.status} ${JSON.stringify(body)})`);
+      const pushes = (body.pushes ?? []).map((p) => `${new URL(p.url).pathname} ${p.status} in ${p.ms} ms`).join(", ");
+      return `dev IdP deactivated ${user}; its pushes were acknowledged (${pushes})`;
+    },
+    async close() {
+      await (await post(`/dev/users/${encodeURIComponent(user)}/reactivate`)).body?.cancel();
+    },
+  };
+}
+
+/** The CLI as the IdP: a persistent key served where the issuer's jwks_uri points, a hook it sends itself. */
+async function selfHostedDrill(io: Io, url: string, issuer: TrustedIssuer, groups: string[], clientId: string, hookSecret: string): Promise<DrillIdp> {
+  const key = await drillKey(join(io.cwd, ".wrangler", "drill-idp-key.json"));
+  const servers = await serveJwks(issuer.jwks_uri!, key.publicJwk);
+  const sub = `drill-${crypto.randomUUID().slice(0, 8)}`;
+  const t0 = Math.floor(Date.now() / 1000) - 1;
+  return {
+    sub,
+    mint: () =>
+      new SignJWT({ client_id: clientId, resource: issuer.default_resource, groups, amr: ["pwd", "mfa"], auth_time: t0 })
+        .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "oauth-id-jag+jwt" })
+        .setIssuer(issuer.issuer).setSubject(sub).setAudience(url).setIssuedAt(t0).setExpirationTime(t0 + 240).setJti(crypto.randomUUID())
+        .sign(key.privateKey),
+    async revoke() {
+      const hook = await io.fetch(`${url}/hooks/okta/${issuer.id}`, {
+        method: "POST",
+        headers: { [issuer.revocation?.okta_event_hook?.header ?? "authorization"]: hookSecret, "content-type": "application/json" },
+        body: JSON.stringify(oktaDeactivation(issuer.issuer, sub)),
+      });
+      if (hook.status >= 300) throw new Error(`the event hook answered ${hook.status}`);
+      return `event hook acknowledged with ${hook.status}`;
+    },
+    async close() {
+      for (const s of servers) s.close();
+    },
+  };
 }
 
 const show = (ms: number | undefined) => (ms === undefined ? `NOT within ${DRILL_TIMEOUT_MS} ms` : `${ms} ms`);
