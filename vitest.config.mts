@@ -14,6 +14,12 @@ export default defineConfig({
             miniflare: {
               cf: false,
               bindings: { AT_SIGNING_KEYS: inject("signingKeys"), ISSUER: "https://as.example.test", ADMIN_TOKEN: "test-admin-token" },
+              // "strict" is tiny so a test can cross it; the others never bind across the suite's requests.
+              ratelimits: {
+                RATE_LIMIT_STRICT: { simple: { limit: 3, period: 60 } },
+                RATE_LIMIT_STANDARD: { simple: { limit: 1_000_000, period: 60 } },
+                RATE_LIMIT_GENEROUS: { simple: { limit: 1_000_000, period: 60 } },
+              },
             },
           })),
         ],

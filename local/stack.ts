@@ -95,6 +95,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
         bindings: { ISSUER: urls.as, AT_SIGNING_KEYS: signingKeys, ADMIN_TOKEN: adminToken },
         kvNamespaces: { CONFIG: CONFIG_NAMESPACE_ID },
         durableObjects: { SUBJECT_SHARD: { className: "SubjectShard", useSQLite: true } },
+        ratelimits: await rateLimitTiers(),
       }),
       worker("dev-idp", idp, ports.idp, {
         bindings: { ISSUER: urls.idp, EMA_EDGE_ISSUER: urls.as, EMA_EDGE_IDP_ID: "dev-idp", OKTA_HOOK_SECRET },
@@ -169,6 +170,13 @@ function policyFor(urls: LocalStack["urls"], dir: string): { path: string; clean
   const path = join(dir, "policy.stack.yaml");
   writeFileSync(path, text);
   return { path, cleanup: () => existsSync(path) && rmSync(path) };
+}
+
+/** The `[[ratelimits]]` tiers of wrangler.toml, as Miniflare takes them: one source of truth. */
+async function rateLimitTiers(): Promise<Record<string, { simple: { limit: number; period: 10 | 60 } }>> {
+  const { unstable_readConfig } = await import("wrangler");
+  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
+  return Object.fromEntries(config.ratelimits.map((r: { name: string; simple: { limit: number; period: number } }) => [r.name, { simple: { limit: r.simple.limit, period: r.simple.period as 10 | 60 } }]));
 }
 
 function findRoot(dir: string): string {

@@ -8,7 +8,7 @@ import { MAX_SCOPE_TOKENS, parseScope } from "../../workers/authorization-server
 import { JWT_BEARER_ASSERTION_TYPE } from "../../workers/authorization-server/client/assertion";
 import { authenticateClient } from "../../workers/authorization-server/client/authenticate";
 import { hashClientSecret } from "../../workers/authorization-server/client/secret";
-import { readBodyText } from "../../workers/authorization-server/http/body";
+import { readBodyText } from "../../workers/lib/body";
 import { MAX_FORM_BYTES, parseForm, readForm } from "../../workers/authorization-server/http/form";
 import type { RequestRefusal } from "../../workers/authorization-server/oauth/refusal";
 import type { ClientRecord } from "../../workers/lib/kv-records";

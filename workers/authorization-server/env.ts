@@ -11,4 +11,8 @@ export interface Env {
   /** policy:v1, client:v1:*, jwks:v1:*, revoked:v1:* (kv-schemas/, lib/revocation-mirror.ts). */
   CONFIG: KVNamespace;
   SUBJECT_SHARD: DurableObjectNamespace<SubjectShard>;
+  /** The rate-limit tiers (wrangler.toml `[[ratelimits]]`); absent → no limit (http/rate-limit.ts). */
+  RATE_LIMIT_STRICT?: RateLimit;
+  RATE_LIMIT_STANDARD?: RateLimit;
+  RATE_LIMIT_GENEROUS?: RateLimit;
 }

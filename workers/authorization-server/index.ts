@@ -12,6 +12,7 @@ import { handleTokenRequest } from "./handlers/token";
 import { handleOktaHook } from "./webhooks/okta-hook";
 import { handleSsfPush } from "./webhooks/ssf";
 import { handleUniversalLogout } from "./webhooks/universal-logout";
+import { limitPerAddress } from "./http/address-limit";
 import { ENDPOINT_PATHS, issuerPath, metadataPath } from "./http/endpoints";
 import { jsonNoStore, serverErrorResponse } from "./oauth/errors";
 import { loadSigningKeys } from "./tokens/signing-keys";
@@ -32,12 +33,12 @@ function buildRouter(issuer: string) {
       return new Response(keys.jwksJson, { headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" } });
     })
     .all(base + ENDPOINT_PATHS.authorize, () => refuseAuthorization())
-    .all(base + ENDPOINT_PATHS.token, (req, env, ctx, requestId) => handleTokenRequest(req, env, requestId, ctx))
-    .all(base + ENDPOINT_PATHS.introspect, (req, env, ctx, requestId) => handleIntrospection(req, env, ctx, requestId))
-    .all(base + ENDPOINT_PATHS.revoke, (req, env, ctx, requestId) => handleRevocation(req, env, ctx, requestId))
-    .all(`${base}${ENDPOINT_PATHS.oktaHook}/:issuerId`, (req, env, ctx, requestId) => handleOktaHook(req, env, ctx, requestId, req.params.issuerId))
-    .all(`${base}${ENDPOINT_PATHS.ssf}/:issuerId`, (req, env, ctx, requestId) => handleSsfPush(req, env, ctx, requestId, req.params.issuerId))
-    .all(`${base}${ENDPOINT_PATHS.universalLogout}/:issuerId`, (req, env, ctx, requestId) => handleUniversalLogout(req, env, ctx, requestId, req.params.issuerId))
+    .all(base + ENDPOINT_PATHS.token, limitPerAddress("token", (req, env, ctx: ExecutionContext, requestId: string) => handleTokenRequest(req, env, requestId, ctx)))
+    .all(base + ENDPOINT_PATHS.introspect, limitPerAddress("introspection", (req, env, ctx: ExecutionContext, requestId: string) => handleIntrospection(req, env, ctx, requestId)))
+    .all(base + ENDPOINT_PATHS.revoke, limitPerAddress("introspection", (req, env, ctx: ExecutionContext, requestId: string) => handleRevocation(req, env, ctx, requestId)))
+    .all(`${base}${ENDPOINT_PATHS.oktaHook}/:issuerId`, limitPerAddress("webhooks", (req: IRequest, env, ctx: ExecutionContext, requestId: string) => handleOktaHook(req, env, ctx, requestId, req.params.issuerId)))
+    .all(`${base}${ENDPOINT_PATHS.ssf}/:issuerId`, limitPerAddress("webhooks", (req: IRequest, env, ctx: ExecutionContext, requestId: string) => handleSsfPush(req, env, ctx, requestId, req.params.issuerId)))
+    .all(`${base}${ENDPOINT_PATHS.universalLogout}/:issuerId`, limitPerAddress("webhooks", (req: IRequest, env, ctx: ExecutionContext, requestId: string) => handleUniversalLogout(req, env, ctx, requestId, req.params.issuerId)))
     .all(`${base}/admin/revocations`, (req, env, _ctx, requestId) => handleAdminRevocation(req, env, requestId))
     .all("*", () => jsonNoStore({ error: "not_found" }, 404));
 }

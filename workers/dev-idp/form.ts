@@ -1,7 +1,8 @@
 // Reads request bodies: never more than a cap (a declared Content-Length over it is refused unread,
 // a streamed body is cut off as it passes it), one value per parameter (RFC 6749 §3.2), empty
-// values as absent (§3.1). The authorization server has its own reader; this worker shares no code
-// with it beyond workers/lib, so a dev-only tool cannot change production behaviour.
+// values as absent (§3.1). It shares only workers/lib with the authorization server (the capped
+// reader), so a dev-only tool cannot change production behaviour.
+import { readBodyText } from "../lib/body";
 import { ok, refuse, type Result } from "../lib/result";
 import type { Reason } from "./errors";
 
@@ -58,31 +59,8 @@ export function mediaType(request: Request): string {
   return (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
+/** The shared capped reader, with this IdP's refusal names. */
 async function readCappedText(request: Request, maxBytes: number): Promise<Result<string, BodyRefusal>> {
-  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) return refuse("body_too_large");
-  if (request.body === null) return ok("");
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return refuse("body_too_large");
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return ok(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
-  } catch {
-    return refuse("malformed_body");
-  }
+  const text = await readBodyText(request, maxBytes);
+  return text.ok ? text : refuse(text.error === "too_large" ? "body_too_large" : "malformed_body");
 }

@@ -86,12 +86,24 @@ export interface PolicyRule {
 }
 
 /** KV `policy:v1`. */
+/** A rate-limit tier: one of the three `[[ratelimits]]` bindings in wrangler.toml, or none. */
+export type RateTier = "strict" | "standard" | "generous" | "off";
+export type RateLimitedEndpoint = "token" | "introspection" | "webhooks";
+export interface EndpointRateLimits {
+  /** Per authenticated client (not per claimed client id, which anyone could spend). */
+  per_client?: RateTier;
+  /** Per source address (CF-Connecting-IP), before anything is parsed. */
+  per_address?: RateTier;
+}
+
 export interface PolicyDoc {
   version: number;
   pushed_at?: string;
   pushed_by?: string;
   rolled_back_from?: number;
   audience_aliases?: string[];
+  /** Tiers per endpoint (http/rate-limit.ts has the defaults); introspection covers revocation too. */
+  rate_limits?: Partial<Record<RateLimitedEndpoint, EndpointRateLimits>>;
   issuers: TrustedIssuer[];
   resources: McpResource[];
   rules: PolicyRule[];

@@ -31,9 +31,10 @@ export function diffPolicy(before: PolicySource | undefined, after: PolicySource
     }
     for (const id of old.keys()) if (!now.has(id)) changes.push({ kind: "removed", entry: `${name}/${id}` });
   }
-  const aliases = { before: before?.audience_aliases ?? [], after: after.audience_aliases ?? [] };
-  if (JSON.stringify(aliases.before) !== JSON.stringify(aliases.after)) {
-    changes.push({ kind: "changed", entry: "audience_aliases", fields: [{ field: "audience_aliases", ...aliases }] });
+  // Top-level settings, compared whole (absent and empty mean the same).
+  for (const [field, empty] of [["audience_aliases", []], ["rate_limits", {}]] as const) {
+    const values = { before: before?.[field] ?? empty, after: after[field] ?? empty };
+    if (JSON.stringify(values.before) !== JSON.stringify(values.after)) changes.push({ kind: "changed", entry: field, fields: [{ field, ...values }] });
   }
   return changes;
 }

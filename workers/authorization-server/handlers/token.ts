@@ -27,6 +27,7 @@ import { resolveIssuer } from "../assertion/trust";
 import type { AuditEvent } from "../audit/event";
 import { authenticateClient } from "../client/authenticate";
 import { loadClient } from "../config/client-store";
+import { isWithinLimit, tierOf } from "../http/rate-limit";
 import { loadPolicy } from "../config/policy-store";
 import type { Env } from "../env";
 import { endpointUrl } from "../http/endpoints";
@@ -108,6 +109,8 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
   const { client } = authenticated.value;
   audit.client_id = client.client_id;
   audit.client_auth_method = authenticated.value.method;
+  const tier = tierOf(policy.value.doc, "token", "per_client");
+  if (!(await isWithinLimit(env, tier, "token", "per_client", client.client_id))) return refuse({ reason: "rate_limited", tier });
   if (!client.grant_types.includes(JWT_BEARER_GRANT)) return refuse({ reason: "client_not_authorized_for_grant" });
   // A client assertion is spent as soon as it has authenticated: a replayed one must learn nothing
   // about the ID-JAG, nor spend it. (A second Durable Object call, on the private_key_jwt path only.)

@@ -2,7 +2,7 @@
 // parameters MUST NOT be included more than once"), with the body capped before it is buffered.
 import { ok, refuse, type Result } from "../../lib/result";
 import type { RequestRefusal } from "../oauth/refusal";
-import { readBodyText } from "./body";
+import { readBodyText } from "../../lib/body";
 
 /** Whole form body: a 16 KiB assertion plus an 8 KiB client assertion and the small parameters. */
 export const MAX_FORM_BYTES = 32 * 1024;

@@ -3,6 +3,7 @@
 // text, so client authentication and issuer trust cannot be probed (design.md, "Errors"). The
 // precise reason always goes to the audit event, which the response's request id finds.
 import type { Reason, Refusal } from "./refusal";
+import { RETRY_AFTER_SECONDS } from "../http/rate-limit";
 
 type OAuthErrorCode =
   | "invalid_request"
@@ -59,6 +60,9 @@ export const REASONS = {
   client_assertion_replayed: { error: "invalid_client", status: 401 },
   client_not_authorized_for_grant: { error: "unauthorized_client", status: 400 },
   client_resource_not_allowed: { error: "invalid_target", status: 400 },
+  // RFC 6749 has no rate-limit code; temporarily_unavailable ("overloaded") is the registered one,
+  // and 429 + Retry-After tells any HTTP client what to do.
+  rate_limited: { error: "temporarily_unavailable", status: 429, public: "Too many requests from this client; retry after the Retry-After delay." },
 
   jws_malformed: { error: "invalid_grant", status: 400, public: "The assertion is not a well-formed compact JWS." },
   jwe_unsupported: { error: "invalid_grant", status: 400, public: "Encrypted assertions are not supported." },
@@ -126,6 +130,7 @@ export function oauthErrorResponse(refusal: Refusal): Response {
   if (wire.status === 401) headers["WWW-Authenticate"] = 'Basic realm="ema-edge", charset="UTF-8"';
   if (wire.status === 405) headers.Allow = "POST";
   if (wire.status === 503) headers["Retry-After"] = "5";
+  if (wire.status === 429) headers["Retry-After"] = String(RETRY_AFTER_SECONDS);
   return jsonNoStore({ error: wire.error, error_description: wire.public ?? GENERIC[wire.error] }, wire.status, headers);
 }
 

@@ -30,6 +30,9 @@ export type ClientRefusal =
   | { reason: "client_not_authorized_for_grant" }
   | { reason: "client_resource_not_allowed"; resource: string };
 
+/** The authenticated client is over its rate limit (http/rate-limit.ts). */
+export type LimitRefusal = { reason: "rate_limited"; tier: string };
+
 /** The ID-JAG's compact JWS structure and JOSE header (RFC 7515, RFC 8725, ID-JAG §3.1). */
 export type StructureRefusal =
   | { reason: "jws_malformed"; detail: string }
@@ -87,6 +90,7 @@ export type StateRefusal =
 export type Refusal =
   | RequestRefusal
   | ClientRefusal
+  | LimitRefusal
   | StructureRefusal
   | TrustRefusal
   | ClaimRefusal

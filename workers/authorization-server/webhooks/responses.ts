@@ -3,7 +3,7 @@
 // reads only the status code of either answer, so bodies are small JSON for people debugging.
 // (The SSF receiver answers in RFC 8935 `err` codes and keeps its own table.)
 import { refuse, type Result } from "../../lib/result";
-import { readBodyText } from "../http/body";
+import { readBodyText } from "../../lib/body";
 import type { LogoutRefusal } from "./logout-request";
 import type { EnvelopeRefusal } from "./okta-events";
 

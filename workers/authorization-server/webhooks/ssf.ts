@@ -18,7 +18,7 @@ import { applyRevocations } from "../revocation/apply";
 import { checkSetHeader, validateSetClaims, type ValidatedSet } from "./set";
 import { setErrorCode, setRefusalResponse, type SetRefusal } from "./set-errors";
 import { checkStreamSubject, classifyEvent, targetOf, type IgnoreWhy, type RevocationTarget, type StreamStatus } from "./ssf-events";
-import { readBodyText } from "../http/body";
+import { readBodyText } from "../../lib/body";
 
 /** A SET is a few KB; the cap applies while reading, so a sender cannot make us buffer more (§8). */
 export const MAX_SET_BYTES = 64 * 1024;

@@ -1,7 +1,7 @@
 // Reads a request body as UTF-8 text without ever buffering more than a cap: a declared
 // Content-Length over the cap is refused unread, and a streamed body is cut off the moment it
 // passes the cap (Content-Length may be absent or lie). Every endpoint that reads a body uses it.
-import { ok, refuse, type Result } from "../../lib/result";
+import { ok, refuse, type Result } from "./result";
 
 export type BodyProblem = "too_large" | "not_utf8";
 
