@@ -6,7 +6,7 @@ import { parseStrictJson } from "../../lib/strict-json";
 import { StoreUnavailableError } from "../../lib/store-error";
 import { loadPolicy } from "../config/policy-store";
 import type { Env } from "../env";
-import { readBodyText } from "../http/body";
+import { readBodyText } from "../../lib/body";
 import { jsonNoStore } from "../oauth/errors";
 import { applyRevocations } from "../revocation/apply";
 
@@ -30,8 +30,10 @@ export async function handleAdminRevocation(request: Request, env: Env, requestI
   }
   const now = Math.floor(Date.now() / 1000);
   const policy = await loadPolicy(env.CONFIG, env.ISSUER, now);
+  // No policy to check against is our trouble, not the caller's typo: retry, as for the shard.
+  if (!policy.ok) return jsonNoStore({ error: "temporarily_unavailable" }, 503, { "Retry-After": "5" });
   // Refuse an issuer we do not trust: a typo must not look like a successful revocation.
-  if (!policy.ok || !policy.value.issuers.has(iss as string)) {
+  if (!policy.value.issuers.has(iss as string)) {
     return jsonNoStore({ error: "invalid_request", error_description: "iss is not a trusted issuer." }, 400);
   }
   try {
