@@ -13,7 +13,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               cf: false,
-              bindings: { AT_SIGNING_KEYS: inject("signingKeys"), ISSUER: "https://as.example.test", ADMIN_TOKEN: "test-admin-token" },
+              bindings: { AT_SIGNING_KEYS: inject("signingKeys"), ISSUER: "https://as.example.test", ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789" },
               // "strict" is tiny so a test can cross it; the others never bind across the suite's requests.
               ratelimits: {
                 RATE_LIMIT_STRICT: { simple: { limit: 3, period: 60 } },

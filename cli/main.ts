@@ -17,6 +17,7 @@ const USAGE = `ema-edge — admin CLI for the ema-edge authorization server
   policy validate FILE          check a policy file (YAML or JSON) as a push would
   policy diff FILE              what pushing FILE would change
   policy push FILE              validate, keep the deployed version in history, publish
+                                (--remote refuses loopback issuers and the dev hook secret; --allow-dev)
   policy rollback [--to N]      publish an earlier version again
   policy history                versions kept for rollback
   clients add ID [--name N] [--auth-method client_secret_basic,client_secret_post|private_key_jwt]
@@ -78,6 +79,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         "client-secret": { type: "string" },
         "idp-port": { type: "string" },
         user: { type: "string" },
+        "allow-dev": { type: "boolean" },
         alg: { type: "string" },
         file: { type: "string" },
         force: { type: "boolean" },

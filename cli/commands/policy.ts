@@ -6,7 +6,7 @@ import { listPolicyVersions, publishPolicy, readDeployedPolicy, rollbackPolicy }
 import type { Target } from "../kv-backend";
 import { UsageError, withStore, type Io } from "../io";
 
-export async function policyCommand(io: Io, target: Target, sub: string | undefined, args: string[], flags: { to?: string }): Promise<number> {
+export async function policyCommand(io: Io, target: Target, sub: string | undefined, args: string[], flags: { to?: string; "allow-dev"?: boolean }): Promise<number> {
   switch (sub) {
     case "validate": {
       const source = readPolicy(io, args[0]);
@@ -25,6 +25,11 @@ export async function policyCommand(io: Io, target: Target, sub: string | undefi
         io.out(`${deployed ? `deployed: version ${deployed.version}` : "deployed: none"} (${where(target)})`);
         io.out(renderDiff(changes));
         if (sub === "diff") return 0;
+        const devOnly = target.remote && !flags["allow-dev"] ? devOnlyProblems(source) : [];
+        if (devOnly.length > 0) {
+          io.err(`refusing to push development settings to the deployment (--allow-dev overrides):\n${devOnly.map((p) => `  ${p}`).join("\n")}`);
+          return 1;
+        }
         if (deployed && changes.length === 0) {
           io.out("nothing to push");
           return 0;
@@ -51,6 +56,20 @@ export async function policyCommand(io: Io, target: Target, sub: string | undefi
     default:
       throw new UsageError("policy validate|diff|push FILE, policy rollback [--to N], policy history");
   }
+}
+
+/** SHA-256 of "dev-okta-hook-secret", published in config/policy.example.yaml: anyone can forge hooks with it. */
+const DEV_HOOK_SECRET_SHA256 = "qv6xlhiZF9Wqrp6J4pVKQkWmojj2PMHycIwLyX9c9Yk";
+
+/** What the example policy holds that must never reach a deployment: loopback IdPs, the public dev secret. */
+export function devOnlyProblems(source: PolicySource): string[] {
+  const loopback = (uri: string | undefined) => uri !== undefined && /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/i.test(uri);
+  const problems: string[] = [];
+  for (const issuer of source.issuers) {
+    if (loopback(issuer.issuer) || loopback(issuer.jwks_uri)) problems.push(`issuers/${issuer.id}: a loopback issuer (the dev IdP) would be trusted`);
+    if (issuer.revocation?.okta_event_hook?.secret_sha256.includes(DEV_HOOK_SECRET_SHA256)) problems.push(`issuers/${issuer.id}: the published development hook secret would authenticate webhooks`);
+  }
+  return problems;
 }
 
 /** Reads and checks a policy file; prints each problem with its path. */

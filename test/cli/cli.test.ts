@@ -179,10 +179,11 @@ describe("report", () => {
 });
 
 describe("--remote goes through wrangler", () => {
-  it("pushes a policy with wrangler kv key get/list/put --remote", async () => {
+  /** A recorded wrangler over an in-memory namespace. */
+  function fakeWrangler() {
     const kv = new Map<string, string>();
     const calls: string[][] = [];
-    const fakeWrangler: Runner = (args) => {
+    const runner: Runner = (args) => {
       calls.push(args);
       const [, , verb, key] = args;
       if (verb === "get") return kv.has(key!) ? { status: 0, stdout: kv.get(key!)!, stderr: "" } : { status: 1, stdout: "", stderr: "Value not found" };
@@ -196,10 +197,24 @@ describe("--remote goes through wrangler", () => {
       }
       return { status: 1, stdout: "", stderr: "unexpected" };
     };
-    const r = await run(["policy", "push", example, "--remote"], fakeWrangler);
+    return { kv, calls, runner };
+  }
+
+  it("pushes a policy with wrangler kv key get/list/put --remote", async () => {
+    const { kv, calls, runner } = fakeWrangler();
+    const r = await run(["policy", "push", example, "--remote", "--allow-dev"], runner);
     expect(r.code).toBe(0);
     expect(calls.every((c) => c.includes("--remote") && c.includes("--binding"))).toBe(true);
     expect(calls.map((c) => c.slice(0, 3).join(" "))).toEqual(expect.arrayContaining(["kv key get", "kv key list", "kv key put"]));
     expect(JSON.parse(kv.get("policy:v1")!).version).toBe(1);
+  });
+
+  it("refuses to push the dev IdP and the published dev hook secret to a deployment", async () => {
+    const { kv, runner } = fakeWrangler();
+    const r = await run(["policy", "push", example, "--remote"], runner);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("issuers/dev-idp: a loopback issuer");
+    expect(r.err).toContain("the published development hook secret");
+    expect(kv.size).toBe(0);
   });
 });

@@ -12,7 +12,7 @@ beforeAll(async () => {
   audit = captureAudit();
 });
 
-const revoke = (body: unknown, token = "test-admin-token") =>
+const revoke = (body: unknown, token = "test-admin-token-0123456789abcdef0123456789") =>
   exports.default.fetch(`${ISSUER}/admin/revocations`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -41,5 +41,21 @@ describe("POST /admin/revocations", () => {
     const { ADMIN_TOKEN: _, ...noAdmin } = env;
     const res = await worker.fetch(new Request(`${ISSUER}/admin/revocations`, { method: "POST" }) as Parameters<typeof worker.fetch>[0], noAdmin as typeof env, createExecutionContext());
     expect(res.status).toBe(404);
+  });
+
+  it("does not exist when ADMIN_TOKEN is shorter than 32 characters, even for the right bearer", async () => {
+    const weak = "a-31-character-admin-password!!";
+    expect(weak).toHaveLength(31);
+    const request = new Request(`${ISSUER}/admin/revocations`, { method: "POST", headers: { authorization: `Bearer ${weak}`, "content-type": "application/json" }, body: JSON.stringify({ iss: world.idp.issuer, sub: "weak-token-subject" }) });
+    const res = await worker.fetch(request as Parameters<typeof worker.fetch>[0], { ...env, ADMIN_TOKEN: weak }, createExecutionContext());
+    expect(res.status).toBe(404);
+  });
+
+  it("is limited per source address like the webhooks", async () => {
+    await world.writePolicy({ ...world.policy, version: world.policy.version + 1, rate_limits: { webhooks: { per_address: "strict" } } });
+    const call = () => exports.default.fetch(`${ISSUER}/admin/revocations`, { method: "POST", headers: { "cf-connecting-ip": "192.0.2.77", authorization: "Bearer wrong" } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call()).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
   });
 });

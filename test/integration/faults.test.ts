@@ -43,7 +43,7 @@ import { createTestIdp, makeKey, type HostMode, type TestIdp } from "../support/
 import { basic, CLIENT_ID, CLIENT_SECRET, expectRefusal, ISSUER, JWT_BEARER, nowSeconds, setupWorld, TOKEN_URL, type World } from "../support/world";
 
 const LOGOUT_CLIENT = "0oaEMAEDGE0001";
-const ADMIN_TOKEN = "test-admin-token";
+const ADMIN_TOKEN = "test-admin-token-0123456789abcdef0123456789";
 
 let world: World;
 let okta: TestIdp;

@@ -165,6 +165,13 @@ describe("unknown kid and rotation", () => {
     expect(await h.jwksFetches()).toBe(2);
   });
 
+  it("shares one IdP fetch among concurrent first requests when nothing is cached yet", async () => {
+    const h = await setUp();
+    const results = await Promise.all(Array.from({ length: 12 }, () => h.resolve("rsa-1", T0)));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(await h.jwksFetches()).toBe(1);
+  });
+
   it("shares one refresh of an expired set among concurrent requests in one isolate", async () => {
     const h = await setUp();
     await h.resolve("rsa-1", T0);

@@ -39,7 +39,8 @@ function buildRouter(issuer: string) {
     .all(`${base}${ENDPOINT_PATHS.oktaHook}/:issuerId`, limitPerAddress("webhooks", (req: IRequest, env, ctx: ExecutionContext, requestId: string) => handleOktaHook(req, env, ctx, requestId, req.params.issuerId)))
     .all(`${base}${ENDPOINT_PATHS.ssf}/:issuerId`, limitPerAddress("webhooks", (req: IRequest, env, ctx: ExecutionContext, requestId: string) => handleSsfPush(req, env, ctx, requestId, req.params.issuerId)))
     .all(`${base}${ENDPOINT_PATHS.universalLogout}/:issuerId`, limitPerAddress("webhooks", (req: IRequest, env, ctx: ExecutionContext, requestId: string) => handleUniversalLogout(req, env, ctx, requestId, req.params.issuerId)))
-    .all(`${base}/admin/revocations`, (req, env, _ctx, requestId) => handleAdminRevocation(req, env, requestId))
+    // Counted with the webhooks: both are revocation intake, and a guessed admin token is slowed down.
+    .all(`${base}/admin/revocations`, limitPerAddress("webhooks", (req, env, _ctx: ExecutionContext, requestId: string) => handleAdminRevocation(req, env, requestId)))
     .all("*", () => jsonNoStore({ error: "not_found" }, 404));
 }
 

@@ -1,6 +1,6 @@
 // The admin API: POST /admin/revocations revokes a subject by hand (incident response, the CLI's
 // `revoke`), through the same path as the IdP's signals. Authenticated by the ADMIN_TOKEN secret;
-// without it the route does not exist.
+// without it, or with one too short to resist guessing, the route does not exist.
 import { matchesSharedSecret, hashSharedSecret } from "../../lib/shared-secret";
 import { parseStrictJson } from "../../lib/strict-json";
 import { StoreUnavailableError } from "../../lib/store-error";
@@ -10,11 +10,14 @@ import { readBodyText } from "../../lib/body";
 import { jsonNoStore } from "../oauth/errors";
 import { applyRevocations } from "../revocation/apply";
 
+/** `ema-edge admin-token generate` makes 43 characters (256 bits); anything under 32 is a typed password. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 /** A revocation request is a few hundred bytes. */
 const MAX_ADMIN_BODY_BYTES = 4096;
 
 export async function handleAdminRevocation(request: Request, env: Env, requestId: string): Promise<Response> {
-  if (!env.ADMIN_TOKEN) return jsonNoStore({ error: "not_found" }, 404);
+  if (!env.ADMIN_TOKEN || env.ADMIN_TOKEN.length < MIN_ADMIN_TOKEN_LENGTH) return jsonNoStore({ error: "not_found" }, 404);
   if (request.method !== "POST") return jsonNoStore({ error: "method_not_allowed" }, 405, { Allow: "POST" });
   const bearer = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1] ?? null;
   if (!(await matchesSharedSecret(bearer, [await hashSharedSecret(env.ADMIN_TOKEN)]))) {

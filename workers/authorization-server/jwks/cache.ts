@@ -39,6 +39,8 @@ interface IssuerState {
   attemptedAt?: number;
   /** When this isolate's last IdP fetch failed while it held no set. */
   failedAt?: number;
+  /** The IdP fetch under way, which concurrent misses join instead of starting their own. */
+  inFlight?: Promise<Result<JwksRecord, FetchFailure>>;
 }
 
 // Per isolate, keyed by the issuer string: only configured issuers reach here, so it stays small.
@@ -75,9 +77,22 @@ export async function resolveVerificationKey(
   const fromShared = await answerFromMemory(state, header, now);
   if (fromShared !== undefined) return fromShared;
 
-  // Only the IdP is left. Mark the attempt before awaiting, so concurrent misses here do not pile on.
+  // Only the IdP is left: one fetch per isolate at a time, which concurrent misses join (the first
+  // requests of a cold isolate would otherwise each fetch; the cool-down only holds once a set is here).
+  if (state.inFlight !== undefined) {
+    const joined = await state.inFlight;
+    if (joined.ok && state.record?.fetched_at !== joined.value.fetched_at) adopt(state, joined.value);
+    if (joined.ok) return keyFrom(state, header);
+    return state.record === undefined ? refuse({ reason: "jwks_unavailable", detail: `no cached keys; ${joined.error.detail}` }) : serveStale(state, header, now, joined.error.detail);
+  }
   state.attemptedAt = now;
-  const fetched = await fetchFromIdp(issuer, deps);
+  state.inFlight = fetchFromIdp(issuer, deps);
+  let fetched: Result<JwksRecord, FetchFailure>;
+  try {
+    fetched = await state.inFlight;
+  } finally {
+    state.inFlight = undefined;
+  }
   if (!fetched.ok) {
     if (state.record === undefined) {
       state.failedAt = now;
