@@ -10,7 +10,7 @@ describe("checkIdJagHeader", () => {
   it.each(["oauth-id-jag+jwt", "OAUTH-ID-JAG+JWT", "application/oauth-id-jag+jwt", "Application/Oauth-Id-Jag+Jwt"])("accepts typ %s", (typ) => {
     expect(reason({ typ, alg: "RS256" })).toBe("ok");
   });
-  it.each([undefined, "JWT", "at+jwt", "oauth-id-jag", "application/jwt", " oauth-id-jag+jwt", 42])("refuses typ %s", (typ) => {
+  it.each([undefined, "JWT", "at+jwt", "oauth-id-jag", "application/jwt", " oauth-id-jag+jwt", 42, "secevent+jwt", "global-token-revocation+jwt", "logout+jwt"])("refuses typ %s", (typ) => {
     expect(reason({ typ, alg: "RS256" })).toBe("typ_invalid");
   });
   it.each(["none", "HS256", "HS512", "RSA-OAEP", "", undefined, 1])("refuses alg %s", (alg) => {
