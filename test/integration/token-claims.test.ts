@@ -104,6 +104,21 @@ describe("time", () => {
     await expectRefusal(await redeem({ iat: t - 3600, exp: t + 60 }), audit, { error: "invalid_grant", reason: "lifetime_too_long" });
   });
 
+  it.each([
+    { max: 120, name: "a stricter" },
+    { max: 600, name: "a looser" },
+  ])("applies $name per-issuer max_assertion_lifetime_seconds ($max s): at the limit accepted, one second more refused", async ({ max }) => {
+    const base = world.policy;
+    await world.writePolicy({ ...base, issuers: base.issuers.map((i) => (i.id === "test-idp" ? { ...i, max_assertion_lifetime_seconds: max } : i)) });
+    try {
+      const t = now();
+      expect((await redeem({ iat: t, exp: t + max })).status).toBe(200);
+      await expectRefusal(await redeem({ iat: t, exp: t + max + 1 }), audit, { error: "invalid_grant", reason: "lifetime_too_long" });
+    } finally {
+      await world.writePolicy({ ...base, version: world.policy.version });
+    }
+  });
+
   it("answers an expired assertion the same for trusted and untrusted issuers", async () => {
     const t = now();
     const trusted = await redeem({ iat: t - 500, exp: t - 200 });

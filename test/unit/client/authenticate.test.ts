@@ -8,7 +8,7 @@ import {
   type ClientAuthInput,
 } from "../../../workers/authorization-server/client/authenticate";
 import { JWT_BEARER_ASSERTION_TYPE } from "../../../workers/authorization-server/client/assertion";
-import { generateClientSecret, hashClientSecret } from "../../../workers/authorization-server/client/secret";
+import { forgetVerifiedSecretsForTests, generateClientSecret, hashClientSecret } from "../../../workers/authorization-server/client/secret";
 import { makeKey, type TestKey } from "../../support/test-idp";
 
 const NOW = 1_800_000_000;
@@ -259,6 +259,30 @@ describe("authenticateClient: no timing oracle on client existence", () => {
     }
     expect(counts.known_wrong_secret).toBeGreaterThan(0);
     expect(new Set(Object.values(counts)).size).toBe(1);
+  });
+});
+
+describe("authenticateClient: a remembered secret check", () => {
+  afterEach(() => forgetVerifiedSecretsForTests());
+
+  it("still refuses a client disabled after its secret was checked", async () => {
+    const record = { ...clients.get("secret-client")!, client_id: "flip" };
+    clients.set("flip", record);
+    const req = { params: { ...GRANT }, authorization: basic("flip", SECRET) };
+    expect((await authenticateClient(input(req))).ok).toBe(true);
+    clients.set("flip", { ...record, status: "disabled" });
+    expect(await authenticateClient(input(req))).toEqual({ ok: false, error: { reason: "client_disabled" } });
+    clients.delete("flip");
+  });
+
+  it("refuses a remembered secret once the record no longer lists it", async () => {
+    const record = { ...clients.get("secret-client")!, client_id: "rotated" };
+    clients.set("rotated", record);
+    const req = { params: { ...GRANT }, authorization: basic("rotated", SECRET) };
+    expect((await authenticateClient(input(req))).ok).toBe(true);
+    clients.set("rotated", { ...record, client_secrets: [{ hash: await hashClientSecret(generateClientSecret()), created_at: iso(NOW) }] });
+    expect(await authenticateClient(input(req))).toEqual({ ok: false, error: { reason: "client_secret_mismatch" } });
+    clients.delete("rotated");
   });
 });
 

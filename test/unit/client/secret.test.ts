@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { decodeBase64Url, encodeBase64Url } from "../../../workers/lib/base64url";
 import {
   SECRET_CHECKS_PER_REQUEST,
+  VERIFIED_SECRET_CACHE_SECONDS,
   activeSecretHashes,
+  checkClientSecret,
+  forgetVerifiedSecretsForTests,
   generateClientSecret,
   hashClientSecret,
   verifyClientSecret,
@@ -110,6 +113,59 @@ describe("verifyClientSecretAmong", () => {
     const spy = vi.spyOn(crypto.subtle, "digest");
     await verifyClientSecretAmong("first", hashes);
     expect(spy).toHaveBeenCalledTimes(SECRET_CHECKS_PER_REQUEST);
+  });
+});
+
+describe("checkClientSecret (successful checks remembered per isolate)", () => {
+  const NOW = 1_800_000_000;
+  const FULL = SECRET_CHECKS_PER_REQUEST + 1; // the padded checks plus the memo key's digest
+  const digests = async (run: () => Promise<boolean>) => {
+    const spy = vi.spyOn(crypto.subtle, "digest");
+    spy.mockClear();
+    const result = await run();
+    const n = spy.mock.calls.length;
+    spy.mockRestore();
+    return { result, n };
+  };
+  afterEach(() => forgetVerifiedSecretsForTests());
+
+  it("does the full padded work the first time, one digest while remembered", async () => {
+    const hashes = [await hashClientSecret("right")];
+    expect(await digests(() => checkClientSecret("c", "right", hashes, NOW))).toEqual({ result: true, n: FULL });
+    expect(await digests(() => checkClientSecret("c", "right", hashes, NOW + VERIFIED_SECRET_CACHE_SECONDS - 1))).toEqual({ result: true, n: 1 });
+  });
+
+  it("never remembers a wrong secret: every attempt does the full padded work and fails", async () => {
+    const hashes = [await hashClientSecret("right")];
+    await checkClientSecret("c", "right", hashes, NOW);
+    for (let i = 0; i < 3; i++) expect(await digests(() => checkClientSecret("c", "wrong", hashes, NOW))).toEqual({ result: false, n: FULL });
+  });
+
+  it("does the same work for an unknown client, a wrong secret and a first success", async () => {
+    const hashes = [await hashClientSecret("right")];
+    const unknown = await digests(() => checkClientSecret("nobody", "right", [], NOW));
+    const wrong = await digests(() => checkClientSecret("c", "wrong", hashes, NOW));
+    const first = await digests(() => checkClientSecret("c", "right", hashes, NOW));
+    expect([unknown, wrong, first]).toEqual([{ result: false, n: FULL }, { result: false, n: FULL }, { result: true, n: FULL }]);
+  });
+
+  it("stops accepting a remembered secret the moment its hash leaves the record (rotation, removal, expiry)", async () => {
+    const [old, replacement] = [await hashClientSecret("old"), await hashClientSecret("new")];
+    expect(await checkClientSecret("c", "old", [old, replacement], NOW)).toBe(true);
+    expect(await checkClientSecret("c", "old", [replacement], NOW + 1)).toBe(false);
+  });
+
+  it("does not lend one client's success to another client_id", async () => {
+    const hashes = [await hashClientSecret("shared")];
+    await checkClientSecret("a", "shared", hashes, NOW);
+    expect(await digests(() => checkClientSecret("b", "shared", hashes, NOW))).toEqual({ result: true, n: FULL });
+  });
+
+  it(`rechecks in full at ${VERIFIED_SECRET_CACHE_SECONDS} s, and when the clock goes back`, async () => {
+    const hashes = [await hashClientSecret("right")];
+    await checkClientSecret("c", "right", hashes, NOW);
+    expect((await digests(() => checkClientSecret("c", "right", hashes, NOW + VERIFIED_SECRET_CACHE_SECONDS))).n).toBe(FULL);
+    expect((await digests(() => checkClientSecret("c", "right", hashes, NOW + VERIFIED_SECRET_CACHE_SECONDS - 1))).n).toBe(FULL);
   });
 });
 

@@ -6,7 +6,7 @@ import type { ClientAuthMethod, ClientRecord } from "../../lib/kv-records";
 import { ok, refuse, type Result } from "../../lib/result";
 import type { ClientRefusal } from "../oauth/refusal";
 import { readClientAssertion, verifyClientAssertion, type UnverifiedClientAssertion } from "./assertion";
-import { activeSecretHashes, verifyClientSecretAmong } from "./secret";
+import { activeSecretHashes, checkClientSecret } from "./secret";
 
 export interface ClientAuthInput {
   /** Form parameters after duplicate checking: one value each. */
@@ -71,9 +71,10 @@ export async function authenticateClient(input: ClientAuthInput): Promise<Result
   }
 
   // Hash before deciding anything, and as much for an unknown client as for a real one, so the
-  // response time does not say whether the client_id exists.
+  // response time does not say whether the client_id exists. Only a secret that matched before
+  // (against these same hashes, within 15 s) skips the padded work.
   const hashes = client ? activeSecretHashes(client.client_secrets, input.now) : [];
-  const matched = await verifyClientSecretAmong(credentials.secret, hashes);
+  const matched = await checkClientSecret(credentials.clientId, credentials.secret, hashes, input.now);
   const standing = checkStanding(client, credentials.method);
   if (!standing.ok) return standing;
   if (!matched) return refuse({ reason: "client_secret_mismatch" });

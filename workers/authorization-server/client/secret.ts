@@ -3,7 +3,7 @@
 // against the hashes of a record. Generated secrets carry 256 bits of entropy, so one salted
 // SHA-256 is enough; a slow password hash would only be needed for human-chosen secrets.
 import { decodeBase64Url, encodeBase64Url } from "../../lib/base64url";
-import { timingSafeEqual } from "../../lib/digest";
+import { sha256Base64Url, timingSafeEqual } from "../../lib/digest";
 
 const SALT_BYTES = 16; // 22 base64url characters in the stored format
 const SECRET_BYTES = 32; // 43 base64url characters; 256 bits so guessing is hopeless
@@ -71,6 +71,46 @@ export async function verifyClientSecretAmong(secret: string, stored: readonly s
     matched = (real && same) || matched;
   }
   return matched;
+}
+
+/**
+ * How long an isolate remembers a successful check: the client-record cache's bound
+ * (config/client-store.ts CLIENT_CACHE_SECONDS), so a secret never outlives a record copy.
+ */
+export const VERIFIED_SECRET_CACHE_SECONDS = 15;
+/** Real deployments have a handful of clients, each with a secret or two; past this the oldest goes. */
+export const MAX_VERIFIED_SECRETS = 256;
+
+// Per isolate, insertion-ordered (first key is the oldest): successful checks only, keyed by
+// client_id, SHA-256 of the presented secret, and the exact list of hashes it was checked against.
+const verified = new Map<string, number>();
+
+/**
+ * verifyClientSecretAmong, remembered for VERIFIED_SECRET_CACHE_SECONDS when it succeeds, so a busy
+ * client costs one SHA-256 per request instead of SECRET_CHECKS_PER_REQUEST + 1. The memo key holds
+ * the hashes in force, so a rotated, removed or expired secret misses the moment the record the
+ * caller passes no longer lists it. A failed check is never remembered: a wrong secret, or any
+ * secret for an unknown client, always does the full padded work, so timing still says nothing
+ * about whether the client exists; only someone who holds the secret can take the fast path.
+ * `now` is epoch seconds.
+ */
+export async function checkClientSecret(clientId: string, secret: string, stored: readonly string[], now: number): Promise<boolean> {
+  const key = `${clientId}\n${await sha256Base64Url(secret)}\n${stored.join(" ")}`;
+  const at = verified.get(key);
+  // `now < at` means the clock went back: do not trust the entry for longer than intended.
+  if (at !== undefined && now >= at && now - at < VERIFIED_SECRET_CACHE_SECONDS) return true;
+  if (at !== undefined) verified.delete(key);
+  const matched = await verifyClientSecretAmong(secret, stored);
+  if (matched) {
+    if (verified.size >= MAX_VERIFIED_SECRETS) verified.delete(verified.keys().next().value!);
+    verified.set(key, now);
+  }
+  return matched;
+}
+
+/** Tests start from an empty memo. */
+export function forgetVerifiedSecretsForTests(): void {
+  verified.clear();
 }
 
 /**
