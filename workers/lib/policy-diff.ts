@@ -34,7 +34,8 @@ export function diffPolicy(before: PolicySource | undefined, after: PolicySource
   // Top-level settings, compared whole (absent and empty mean the same).
   for (const [field, empty] of [["audience_aliases", []], ["rate_limits", {}]] as const) {
     const values = { before: before?.[field] ?? empty, after: after[field] ?? empty };
-    if (JSON.stringify(values.before) !== JSON.stringify(values.after)) changes.push({ kind: "changed", entry: field, fields: [{ field, ...values }] });
+    if (JSON.stringify(values.before) === JSON.stringify(values.after)) continue;
+    changes.push(before === undefined ? { kind: "added", entry: field } : { kind: "changed", entry: field, fields: [{ field, ...values }] });
   }
   return changes;
 }

@@ -68,6 +68,11 @@ describe("diffPolicy", () => {
     expect(diffPolicy(undefined, example()).every((c) => c.kind === "added")).toBe(true);
     expect(renderDiff(diffPolicy(example(), example()))).toBe("no changes");
   });
+
+  it("shows a rate-limit change, so such a push is not 'nothing to push'", () => {
+    const stricter = { ...example(), rate_limits: { token: { per_client: "strict" as const } } };
+    expect(renderDiff(diffPolicy(example(), stricter))).toContain("~ rate_limits");
+  });
 });
 
 describe("buildReport", () => {
