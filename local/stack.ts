@@ -37,6 +37,8 @@ export interface StackOptions {
   secretsDir?: string;
   /** Lines from the seeding CLI and the workers' console; silent when omitted. */
   log?: (line: string) => void;
+  /** Opens workerd's DevTools inspector on this port (memory probes force a GC through it). */
+  inspectorPort?: number;
 }
 
 export interface LocalStack {
@@ -85,6 +87,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   } as WorkerOptions);
   const mf = new Miniflare({
     cf: false,
+    ...(options.inspectorPort !== undefined && { inspectorPort: options.inspectorPort }),
     kvPersist: join(persistTo, "v3", "kv"),
     durableObjectsPersist: join(persistTo, "v3", "do"),
     handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
@@ -188,7 +191,7 @@ async function resolvePorts(ports: { as: number; idp: number; mcp: number }) {
   return { as: ports.as || (await freePort()), idp: ports.idp || (await freePort()), mcp: ports.mcp || (await freePort()) };
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
