@@ -258,7 +258,7 @@ function printSummary(s: {
     console.log(`  ${kind.padEnd(width)}  ${statuses}`);
   }
   const lat = tally.latencies;
-  console.log(`throughput: ${s.runRequests} requests in ${s.runSeconds.toFixed(1)} s = ${(s.runRequests / s.runSeconds).toFixed(1)} req/s (latency p50 ${percentile(lat, 50)?.toFixed(1)} ms, p99 ${percentile(lat, 99)?.toFixed(1)} ms, max ${Math.max(...lat).toFixed(0)} ms); ${tally.requests} with the final checks`);
+  console.log(`throughput: ${s.runRequests} requests in ${s.runSeconds.toFixed(1)} s = ${(s.runRequests / s.runSeconds).toFixed(1)} req/s (latency p50 ${percentile(lat, 50)?.toFixed(1)} ms, p99 ${percentile(lat, 99)?.toFixed(1)} ms, max ${lat.reduce((a, b) => Math.max(a, b), 0).toFixed(0)} ms); ${tally.requests} with the final checks`);
   console.log(`wrong answers: ${tally.wrongCount}`);
   for (const w of tally.wrong) console.log(`  ✗ ${w.kind}: expected ${w.expected}; got ${w.got}`);
   console.log(`5xx on valid requests: ${tally.serverErrorsOnValid}; 5xx on hostile requests: ${tally.serverErrorsOnHostile}; 429: ${tally.tooManyRequests}; no answer: ${tally.noAnswer}`);
