@@ -26,7 +26,7 @@ const cache = new Map<string, Cached>();
  * The client's record, or null when absent or invalid. `now` (epoch seconds) decides whether the
  * isolate's copy is still fresh. Throws StoreUnavailableError when KV cannot be read.
  */
-export async function loadClient(kv: KVNamespace, clientId: string, now: number = Math.floor(Date.now() / 1000)): Promise<ClientRecord | null> {
+export async function loadClient(kv: KVNamespace, clientId: string, now: number): Promise<ClientRecord | null> {
   if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) return null;
   const held = cache.get(clientId);
   // `now < loadedAt` means the clock went back: do not trust the copy for longer than intended.

@@ -35,6 +35,8 @@ interface Cached {
   issuer: string;
 }
 let cached: Cached | undefined;
+/** The KV read under way, which concurrent misses join. */
+let loading: { issuer: string; promise: Promise<Result<PolicySnapshot, StateRefusal>> } | undefined;
 
 export function buildSnapshot(doc: PolicyDoc, ownIssuer: string, sha256: string): PolicySnapshot {
   return {
@@ -56,6 +58,16 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 /** The current policy snapshot; `config_unavailable` only when there has never been a good one. */
 export async function loadPolicy(kv: KVNamespace, ownIssuer: string, now: number): Promise<Result<PolicySnapshot, StateRefusal>> {
   if (cached && cached.issuer === ownIssuer && now - cached.loadedAt < POLICY_REFRESH_SECONDS) return ok(cached.snapshot);
+  // Concurrent requests of a cold (or refreshing) isolate share one read and one build.
+  if (loading?.issuer === ownIssuer) return loading.promise;
+  const promise = refreshPolicy(kv, ownIssuer, now).finally(() => {
+    if (loading?.promise === promise) loading = undefined;
+  });
+  loading = { issuer: ownIssuer, promise };
+  return promise;
+}
+
+async function refreshPolicy(kv: KVNamespace, ownIssuer: string, now: number): Promise<Result<PolicySnapshot, StateRefusal>> {
   const fallback = (detail: string): Result<PolicySnapshot, StateRefusal> => {
     if (cached && cached.issuer === ownIssuer && now - cached.loadedAt < POLICY_MAX_STALE_SECONDS) return ok(cached.snapshot);
     console.error(JSON.stringify({ type: "ema.config", problem: "policy_unavailable", detail }));
@@ -88,4 +100,5 @@ export async function loadPolicy(kv: KVNamespace, ownIssuer: string, now: number
 /** Tests that push a new policy call this instead of waiting out the refresh interval. */
 export function forgetPolicyForTests(): void {
   cached = undefined;
+  loading = undefined;
 }

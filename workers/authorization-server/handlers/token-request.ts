@@ -5,7 +5,7 @@ import { ok, refuse, type Result } from "../../lib/result";
 import { StoreUnavailableError } from "../../lib/store-error";
 import { spendClientAssertion } from "../client/assertion-replay";
 import { loadPolicy } from "../config/policy-store";
-import { isWithinLimit, tierOf } from "../http/rate-limit";
+import { exceededTier } from "../http/rate-limit";
 import { authenticateClient, type AuthenticatedClient } from "../client/authenticate";
 import { loadClient } from "../config/client-store";
 import type { Env } from "../env";
@@ -63,10 +63,10 @@ export async function readTokenRequest(request: Request, env: Env, now: number, 
   if (!authenticated.ok) return authenticated;
   audit.client_id = authenticated.value.client.client_id;
   audit.client_auth_method = authenticated.value.method;
-  // Introspection and revocation share one count; a policy KV outage must not stop them (defaults).
-  const policy = await loadPolicy(env.CONFIG, env.ISSUER, now).catch(() => undefined);
-  const tier = tierOf(policy?.ok ? policy.value.doc : undefined, "introspection", "per_client");
-  if (!(await isWithinLimit(env, tier, "introspection", "per_client", authenticated.value.client.client_id))) return refuse({ reason: "rate_limited", tier });
+  // Introspection and revocation share one count; without a policy the default tier applies.
+  const policy = await loadPolicy(env.CONFIG, env.ISSUER, now);
+  const over = await exceededTier(env, policy.ok ? policy.value.doc : undefined, "introspection", "per_client", authenticated.value.client.client_id);
+  if (over !== undefined) return refuse({ reason: "rate_limited", tier: over });
   const replayKey = authenticated.value.assertionReplayKey;
   if (replayKey !== undefined) {
     const fresh = await spendClientAssertion(env, authenticated.value.client.client_id, replayKey, now);

@@ -27,7 +27,7 @@ import { resolveIssuer } from "../assertion/trust";
 import type { AuditEvent } from "../audit/event";
 import { authenticateClient } from "../client/authenticate";
 import { loadClient } from "../config/client-store";
-import { isWithinLimit, tierOf } from "../http/rate-limit";
+import { exceededTier } from "../http/rate-limit";
 import { loadPolicy } from "../config/policy-store";
 import type { Env } from "../env";
 import { endpointUrl } from "../http/endpoints";
@@ -109,9 +109,9 @@ export async function exchangeIdJag(request: Request, env: Env, now: number, aud
   const { client } = authenticated.value;
   audit.client_id = client.client_id;
   audit.client_auth_method = authenticated.value.method;
-  const tier = tierOf(policy.value.doc, "token", "per_client");
-  if (!(await isWithinLimit(env, tier, "token", "per_client", client.client_id))) return refuse({ reason: "rate_limited", tier });
   if (!client.grant_types.includes(JWT_BEARER_GRANT)) return refuse({ reason: "client_not_authorized_for_grant" });
+  const over = await exceededTier(env, policy.value.doc, "token", "per_client", client.client_id);
+  if (over !== undefined) return refuse({ reason: "rate_limited", tier: over });
   // A client assertion is spent as soon as it has authenticated: a replayed one must learn nothing
   // about the ID-JAG, nor spend it. (A second Durable Object call, on the private_key_jwt path only.)
   const replayKey = authenticated.value.assertionReplayKey;
@@ -251,11 +251,15 @@ function chain<T, E>(first: Result<T, E>, ...rest: (() => Result<T, E>)[]): Resu
 /** Spends the ID-JAG's jti and checks the subject's revocation: one atomic SubjectShard call. */
 async function spendOnce(env: Env, claims: IdJagClaims, email: string | undefined, now: number): Promise<Result<true, Refusal>> {
   try {
-    const address = await addressSubject(claims);
-    const jtiKey = await sha256Base64Url(`${subjectString(claims)}\n${claims.jti}`);
+    // Independent digests: one await for all of them, not one each.
+    const [address, jtiKey, emailKey] = await Promise.all([
+      addressSubject(claims),
+      sha256Base64Url(`${subjectString(claims)}\n${claims.jti}`),
+      email === undefined ? undefined : emailIndexKey(claims.iss, email),
+    ]);
     const shard = env.SUBJECT_SHARD.get(env.SUBJECT_SHARD.idFromName(address.shardName));
     const subject = { iss: claims.iss, sub: claims.sub, ...(claims.tenant !== undefined && { tenant: claims.tenant }) };
-    const emailIndex = email === undefined ? undefined : { kvKey: await emailIndexKey(claims.iss, email), value: JSON.stringify(subject) };
+    const emailIndex = emailKey === undefined ? undefined : { kvKey: emailKey, value: JSON.stringify(subject) };
     const outcome = await shard.redeem({ subjectKey: address.subjectKey, jtiKey, forgetAfter: claims.exp + CLOCK_SKEW_SECONDS, iat: claims.iat, now }, emailIndex);
     if (outcome.ok) return ok(true);
     return refuse(outcome.reason === "replayed" ? { reason: "replayed" } : { reason: "subject_revoked", revokedBefore: outcome.revokedBefore });

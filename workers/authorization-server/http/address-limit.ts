@@ -5,7 +5,7 @@ import type { RateLimitedEndpoint } from "../../lib/kv-records";
 import { loadPolicy } from "../config/policy-store";
 import type { Env } from "../env";
 import { jsonNoStore } from "../oauth/errors";
-import { isWithinLimit, RETRY_AFTER_SECONDS, sourceAddress, tierOf } from "./rate-limit";
+import { exceededTier, RETRY_AFTER_SECONDS, sourceAddress } from "./rate-limit";
 
 type Handler<R extends Request, A extends unknown[]> = (request: R, env: Env, ...rest: A) => Promise<Response>;
 
@@ -14,9 +14,8 @@ export function limitPerAddress<R extends Request, A extends unknown[]>(endpoint
   return async (request, env, ...rest) => {
     const address = sourceAddress(request);
     if (address !== undefined) {
-      const policy = await loadPolicy(env.CONFIG, env.ISSUER, Math.floor(Date.now() / 1000)).catch(() => undefined);
-      const tier = tierOf(policy?.ok ? policy.value.doc : undefined, endpoint, "per_address");
-      if (!(await isWithinLimit(env, tier, endpoint, "per_address", address))) return tooManyRequests(endpoint);
+      const policy = await loadPolicy(env.CONFIG, env.ISSUER, Math.floor(Date.now() / 1000));
+      if ((await exceededTier(env, policy.ok ? policy.value.doc : undefined, endpoint, "per_address", address)) !== undefined) return tooManyRequests(endpoint);
     }
     return handler(request, env, ...rest);
   };

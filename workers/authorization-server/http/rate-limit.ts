@@ -21,23 +21,25 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitedEndpoint, Required<
 export type RateLimitBindings = Partial<Record<(typeof TIER_BINDINGS)[keyof typeof TIER_BINDINGS], RateLimit>>;
 
 /** The tier the policy sets for this endpoint and key kind, or the default. */
-export function tierOf(policy: PolicyDoc | undefined, endpoint: RateLimitedEndpoint, kind: keyof EndpointRateLimits): RateTier {
+function tierOf(policy: PolicyDoc | undefined, endpoint: RateLimitedEndpoint, kind: keyof EndpointRateLimits): RateTier {
   return policy?.rate_limits?.[endpoint]?.[kind] ?? DEFAULT_RATE_LIMITS[endpoint][kind];
 }
 
 /**
- * Counts one request against `key` in the tier's limiter; false when over the limit. Keys are
+ * Counts one request against `key` in the tier the policy (or the default) sets for this endpoint
+ * and key kind; the tier when the request is over its limit, undefined when within it. Keys are
  * prefixed with the endpoint and the key kind, so one client's token calls and introspections are
  * counted apart, and a client id can never collide with an address.
  */
-export async function isWithinLimit(bindings: RateLimitBindings, tier: RateTier, endpoint: RateLimitedEndpoint, kind: keyof EndpointRateLimits, key: string): Promise<boolean> {
-  if (tier === "off") return true;
+export async function exceededTier(bindings: RateLimitBindings, policy: PolicyDoc | undefined, endpoint: RateLimitedEndpoint, kind: keyof EndpointRateLimits, key: string): Promise<RateTier | undefined> {
+  const tier = tierOf(policy, endpoint, kind);
+  if (tier === "off") return undefined;
   const limiter = bindings[TIER_BINDINGS[tier]];
-  if (limiter === undefined) return true;
+  if (limiter === undefined) return undefined;
   try {
-    return (await limiter.limit({ key: `${endpoint}:${kind}:${key}` })).success;
+    return (await limiter.limit({ key: `${endpoint}:${kind}:${key}` })).success ? undefined : tier;
   } catch {
-    return true;
+    return undefined;
   }
 }
 
