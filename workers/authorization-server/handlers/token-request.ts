@@ -76,8 +76,11 @@ export async function readTokenRequest(request: Request, env: Env, now: number, 
   return ok({ ...authenticated.value, token, ...(hint !== undefined && { tokenTypeHint: hint }) });
 }
 
-/** Runs `work`; a KV outage becomes config_unavailable (503), anything else is audited and rethrown. */
-export async function guarded<T>(work: () => Promise<Result<T, EndpointRefusal>>, audit: EndpointAudit): Promise<Result<T, EndpointRefusal>> {
+/**
+ * Runs `work`; a KV outage becomes config_unavailable (503), anything else is audited and rethrown.
+ * Every endpoint that authenticates a client (token, introspection, revocation) runs inside it.
+ */
+export async function guarded<T>(work: () => Promise<Result<T, EndpointRefusal>>, audit: object): Promise<Result<T, EndpointRefusal>> {
   try {
     return await work();
   } catch (error) {

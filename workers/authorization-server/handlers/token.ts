@@ -4,8 +4,8 @@
 import { sha256Base64Url } from "../../lib/digest";
 import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS } from "../../lib/kv-records";
 import { ok, refuse, type Result } from "../../lib/result";
-import { StoreUnavailableError } from "../../lib/store-error";
 import { emitAudit } from "../audit/event";
+import { guarded } from "./token-request";
 import { jsonNoStore, oauthErrorResponse } from "../oauth/errors";
 import {
   checkAudience,
@@ -51,16 +51,7 @@ export const DEFAULT_GROUPS_CLAIM = "groups";
 export async function handleTokenRequest(request: Request, env: Env, requestId: string, ctx?: ExecutionContext): Promise<Response> {
   const now = Math.floor(Date.now() / 1000);
   const audit: AuditEvent = { type: "ema.token", request_id: requestId, time: now, decision: "refused" };
-  let result: Result<TokenSuccess, Refusal>;
-  try {
-    result = await exchangeIdJag(request, env, now, audit, ctx);
-  } catch (error) {
-    if (!(error instanceof StoreUnavailableError)) {
-      emitAudit({ ...audit, reason: "server_error", detail: { error: error instanceof Error ? error.name : "unknown" } });
-      throw error;
-    }
-    result = refuse({ reason: "config_unavailable", detail: error.store });
-  }
+  const result = await guarded(() => exchangeIdJag(request, env, now, audit, ctx), audit);
   if (result.ok) {
     audit.decision = "granted";
     emitAudit(audit);
